@@ -1,0 +1,157 @@
+// Package leak is leakgate's shared vocabulary: what a finding is, where it
+// was found, and the Secret type that redacts itself wherever it is printed,
+// logged or marshalled. It has no dependencies on the rest of leakgate and
+// must never gain any: every other package imports it.
+package leak
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Secret holds the raw bytes of a found secret. Every way of printing it
+// (String, Format, MarshalJSON, MarshalText, slog) yields the redacted form;
+// only Reveal returns the raw value. Carry secrets in this type so that
+// redaction is a property of the type, not of remembering to redact.
+type Secret struct{ raw string }
+
+// NewSecret wraps a raw secret value.
+func NewSecret(raw string) Secret { return Secret{raw: raw} }
+
+// Reveal returns the raw secret. Call it only where the secret must leave
+// the process on purpose: --no-redact output or a provider's own host.
+func (s Secret) Reveal() string { return s.raw }
+
+// Len is the length of the raw secret in bytes.
+func (s Secret) Len() int { return len(s.raw) }
+
+// IsZero reports whether the secret is empty.
+func (s Secret) IsZero() bool { return s.raw == "" }
+
+// Redacted returns the form shown to people: a short, non-secret prefix
+// (at most 4 characters, never more than a quarter of the value) followed by
+// "****". Well-known token prefixes such as "ghp_" survive, which tells a
+// reader what kind of secret it is without helping an attacker.
+func (s Secret) Redacted() string {
+	return Redact(s.raw)
+}
+
+// Redact returns the redacted form of any raw secret string.
+func Redact(raw string) string {
+	keep := len(raw) / 4
+	if keep > 4 {
+		keep = 4
+	}
+	// Never cut a multi-byte UTF-8 character in half.
+	for keep > 0 && keep < len(raw) && raw[keep]&0xC0 == 0x80 {
+		keep--
+	}
+	return raw[:keep] + "****"
+}
+
+// String implements fmt.Stringer with the redacted form.
+func (s Secret) String() string { return s.Redacted() }
+
+// GoString keeps %#v from printing the raw value.
+func (s Secret) GoString() string { return fmt.Sprintf("leak.Secret(%q)", s.Redacted()) }
+
+// Format makes every fmt verb (%v, %s, %q, %x, %+v ...) print the redacted form.
+func (s Secret) Format(f fmt.State, verb rune) {
+	switch verb {
+	case 'q':
+		fmt.Fprintf(f, "%q", s.Redacted())
+	default:
+		fmt.Fprint(f, s.Redacted())
+	}
+}
+
+// MarshalText implements encoding.TextMarshaler with the redacted form, so
+// JSON, TOML and YAML encoders never see the raw value.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.Redacted()), nil }
+
+// LogValue implements slog.LogValuer with the redacted form.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.Redacted()) }
+
+// Status is the verification state of a finding.
+type Status string
+
+// The verification states. Only an explicitly recognised provider answer
+// makes a secret Live or Dead; anything else is Unknown.
+const (
+	Unchecked Status = "unchecked"
+	Live      Status = "live"
+	Dead      Status = "dead"
+	Unknown   Status = "unknown"
+)
+
+// Origin says where a finding was found. Commit, Author, Email and Time are
+// set only for findings from git history.
+type Origin struct {
+	Repo   string    `json:"-"`
+	Commit string    `json:"commit,omitempty"`
+	Author string    `json:"author,omitempty"`
+	Email  string    `json:"email,omitempty"`
+	Time   time.Time `json:"-"`
+	Path   string    `json:"file"`
+	Line   int       `json:"line"`
+	Column int       `json:"column"`
+}
+
+// Finding is one secret found at one place.
+type Finding struct {
+	RuleID      string
+	Description string
+	Secret      Secret
+	Fingerprint string
+	Origin      Origin
+	// Offset and End are the byte offsets of the secret in the scanned chunk
+	// (for a decoded secret: of the encoded text that contained it).
+	Offset, End int
+	// Entropy is the Shannon entropy of the secret in bits per byte.
+	Entropy float64
+	// Decoded names the decoding layers the secret was found under, outermost
+	// first ("base64", "percent"); empty for a secret found as written.
+	Decoded  []string
+	Tags     []string
+	Status   Status
+	Identity string
+	// StatusReason explains an unknown status.
+	StatusReason string
+	CheckedAt    time.Time
+}
+
+// Fingerprint is the stable identity of a secret found by a rule: the hex
+// SHA-256 of the rule id and the raw secret. It survives line moves, rebases
+// and copies; one secret in five places has one fingerprint.
+func Fingerprint(ruleID, secret string) string {
+	h := sha256.New()
+	h.Write([]byte(ruleID))
+	h.Write([]byte{0})
+	h.Write([]byte(secret))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Less orders findings deterministically: by path, line, column, rule,
+// commit, then fingerprint.
+func Less(a, b *Finding) bool {
+	if a.Origin.Path != b.Origin.Path {
+		return a.Origin.Path < b.Origin.Path
+	}
+	if a.Origin.Line != b.Origin.Line {
+		return a.Origin.Line < b.Origin.Line
+	}
+	if a.Origin.Column != b.Origin.Column {
+		return a.Origin.Column < b.Origin.Column
+	}
+	if a.RuleID != b.RuleID {
+		return a.RuleID < b.RuleID
+	}
+	if a.Origin.Commit != b.Origin.Commit {
+		return a.Origin.Commit < b.Origin.Commit
+	}
+	return strings.Compare(a.Fingerprint, b.Fingerprint) < 0
+}

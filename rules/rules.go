@@ -1,0 +1,433 @@
+// Package rules is leakgate's rule model: what a rule is, how rule files and
+// .leakgate.toml are loaded, merged and validated, and the embedded default
+// rule set (rules/default/*.toml, one file per provider family).
+//
+// It knows nothing of how rules are executed (that is package detect) and
+// does no I/O besides reading the files it is asked to load.
+package rules
+
+import (
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Rule is one detection rule.
+type Rule struct {
+	// ID names the rule in findings; lowercase words joined by '-'.
+	ID          string `toml:"id"`
+	Description string `toml:"description"`
+	// Keywords gate the rule: its regex runs only near a case-insensitive
+	// occurrence of one of them. A rule without keywords runs on every chunk.
+	Keywords []string `toml:"keywords"`
+	// Regex finds the secret; SecretGroup (or a group named "secret", or the
+	// first group) captures the secret itself.
+	Regex       string `toml:"regex"`
+	SecretGroup int    `toml:"secret-group"`
+	// Entropy is the minimum Shannon entropy (bits per byte) of the secret.
+	Entropy float64 `toml:"entropy"`
+	// Checksum names an offline validator ("github", "npm"); a candidate that
+	// fails it is not a finding.
+	Checksum string `toml:"checksum"`
+	// Paths, when set, limits the rule to files whose path matches one of
+	// these regular expressions.
+	Paths []string `toml:"paths"`
+	// Window is how many bytes after a keyword hit the regex may reach;
+	// 0 means the rest of the line (bounded). Multi-line secrets (PEM keys)
+	// set it larger.
+	Window int `toml:"window"`
+	// Generic rules (keyword-context assignments) yield to a specific rule
+	// that finds the same secret.
+	Generic   bool      `toml:"generic"`
+	Tags      []string  `toml:"tags"`
+	Allowlist Allowlist `toml:"allowlist"`
+	// Examples must each produce a finding of this rule; Counterexamples
+	// must produce none. They run under go test and `leakgate rules test`.
+	Examples        []string `toml:"examples"`
+	Counterexamples []string `toml:"counterexamples"`
+
+	// Source is the file the rule was loaded from.
+	Source string `toml:"-"`
+
+	re    *regexp.Regexp
+	paths []*regexp.Regexp
+}
+
+// Allowlist suppresses candidates: by a regex over the secret (or, with
+// Target "match", over the whole match), by path, or by stopwords that the
+// secret contains (case-insensitive).
+type Allowlist struct {
+	Regexes   []string `toml:"regexes"`
+	Target    string   `toml:"regex-target"`
+	Paths     []string `toml:"paths"`
+	Stopwords []string `toml:"stopwords"`
+
+	regexes []*regexp.Regexp
+	paths   []*regexp.Regexp
+}
+
+// Compiled returns the rule's compiled regex. It is valid after Validate.
+func (r *Rule) Compiled() *regexp.Regexp { return r.re }
+
+// AppliesToPath reports whether the rule's path filter admits p.
+func (r *Rule) AppliesToPath(p string) bool {
+	if len(r.paths) == 0 {
+		return true
+	}
+	for _, re := range r.paths {
+		if re.MatchString(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// AllowsSecret reports whether the allowlist suppresses a secret, given
+// the whole regex match it came from.
+func (a *Allowlist) AllowsSecret(secret, match string) bool {
+	target := secret
+	if a.Target == "match" {
+		target = match
+	}
+	for _, re := range a.regexes {
+		if re.MatchString(target) {
+			return true
+		}
+	}
+	if len(a.Stopwords) > 0 {
+		lower := strings.ToLower(secret)
+		for _, w := range a.Stopwords {
+			if strings.Contains(lower, w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// AllowsPath reports whether the allowlist suppresses every finding in p.
+func (a *Allowlist) AllowsPath(p string) bool {
+	for _, re := range a.paths {
+		if re.MatchString(p) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *Allowlist) compile(where string) error {
+	a.regexes, a.paths = nil, nil
+	switch a.Target {
+	case "", "secret", "match":
+	default:
+		return fmt.Errorf("%s: allowlist regex-target %q: want \"secret\" or \"match\"", where, a.Target)
+	}
+	for _, s := range a.Regexes {
+		re, err := regexp.Compile(s)
+		if err != nil {
+			return fmt.Errorf("%s: allowlist regex %q: %w", where, s, err)
+		}
+		a.regexes = append(a.regexes, re)
+	}
+	for _, s := range a.Paths {
+		re, err := regexp.Compile(s)
+		if err != nil {
+			return fmt.Errorf("%s: allowlist path %q: %w", where, s, err)
+		}
+		a.paths = append(a.paths, re)
+	}
+	for i, w := range a.Stopwords {
+		a.Stopwords[i] = strings.ToLower(w)
+	}
+	return nil
+}
+
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*$`)
+
+// MaxRegexLen bounds a rule's regex so that a hostile config cannot make
+// compilation itself the attack.
+const MaxRegexLen = 8192
+
+// Validate compiles the rule and checks it for mistakes. Errors name the
+// rule and where it came from.
+func (r *Rule) Validate() error {
+	where := fmt.Sprintf("rule %q", r.ID)
+	if r.Source != "" {
+		where = r.Source + ": " + where
+	}
+	if !idPattern.MatchString(r.ID) {
+		return fmt.Errorf("%s: id must be lowercase letters, digits, '.' and '-'", where)
+	}
+	if r.Regex == "" {
+		return fmt.Errorf("%s: regex is empty", where)
+	}
+	if len(r.Regex) > MaxRegexLen {
+		return fmt.Errorf("%s: regex is %d bytes, more than %d", where, len(r.Regex), MaxRegexLen)
+	}
+	re, err := regexp.Compile(r.Regex)
+	if err != nil {
+		return fmt.Errorf("%s: regex does not compile: %w", where, err)
+	}
+	r.re = re
+	if r.SecretGroup == 0 {
+		if i := re.SubexpIndex("secret"); i > 0 {
+			r.SecretGroup = i
+		} else if re.NumSubexp() > 0 {
+			r.SecretGroup = 1
+		}
+	}
+	if r.SecretGroup < 0 || r.SecretGroup > re.NumSubexp() {
+		return fmt.Errorf("%s: secret-group %d, but the regex has %d groups", where, r.SecretGroup, re.NumSubexp())
+	}
+	if r.Entropy < 0 || r.Entropy > 8 {
+		return fmt.Errorf("%s: entropy %v is outside 0..8 bits per byte", where, r.Entropy)
+	}
+	switch r.Checksum {
+	case "", "github", "npm":
+	default:
+		return fmt.Errorf("%s: unknown checksum validator %q (known: github, npm)", where, r.Checksum)
+	}
+	if r.Window < 0 || r.Window > 1<<20 {
+		return fmt.Errorf("%s: window %d is outside 0..1048576", where, r.Window)
+	}
+	for i, k := range r.Keywords {
+		if strings.TrimSpace(k) == "" {
+			return fmt.Errorf("%s: keyword %d is empty", where, i+1)
+		}
+		r.Keywords[i] = strings.ToLower(k)
+	}
+	r.paths = nil
+	for _, s := range r.Paths {
+		pre, err := regexp.Compile(s)
+		if err != nil {
+			return fmt.Errorf("%s: path %q: %w", where, s, err)
+		}
+		r.paths = append(r.paths, pre)
+	}
+	if err := r.Allowlist.compile(where); err != nil {
+		return err
+	}
+	if len(r.Examples) == 0 && r.Source != "" && strings.HasPrefix(r.Source, "default/") {
+		return fmt.Errorf("%s: built-in rules need at least one example", where)
+	}
+	return nil
+}
+
+// Set is a validated, ordered collection of rules plus the global allowlist.
+type Set struct {
+	Rules     []*Rule
+	Allowlist Allowlist
+	// Version identifies the rule set's content; it changes whenever any
+	// rule or allowlist changes.
+	Version string
+}
+
+// ruleFile is the TOML shape of a rule file and of .leakgate.toml.
+type ruleFile struct {
+	// UseDefault, in .leakgate.toml, says whether the built-in rules are
+	// kept (true, the default) or replaced by the file's rules.
+	UseDefault *bool     `toml:"use-default"`
+	Disable    []string  `toml:"disable"`
+	Allowlist  Allowlist `toml:"allowlist"`
+	Rules      []*Rule   `toml:"rules"`
+}
+
+//go:embed default/*.toml
+var defaultFS embed.FS
+
+// Default returns the built-in rule set. It panics only if the embedded
+// rules are broken, which the package tests rule out.
+func Default() *Set {
+	s, err := loadDefault()
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+func loadDefault() (*Set, error) {
+	files, err := fs.Glob(defaultFS, "default/*.toml")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(files)
+	var all []*Rule
+	var allow Allowlist
+	for _, name := range files {
+		data, err := defaultFS.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		f, err := parse(name, data)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, f.Rules...)
+		allow = mergeAllowlists(allow, f.Allowlist)
+	}
+	return newSet(all, allow)
+}
+
+// ParseError is a TOML syntax or type error in a rule or config file.
+type ParseError struct {
+	File   string
+	Line   int
+	Column int
+	Msg    string
+}
+
+func (e *ParseError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+func parse(name string, data []byte) (*ruleFile, error) {
+	var f ruleFile
+	md, err := toml.Decode(string(data), &f)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, &ParseError{File: name, Line: pe.Position.Line, Column: pe.Position.Col, Msg: pe.Message}
+		}
+		return nil, &ParseError{File: name, Msg: err.Error()}
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		return nil, &ParseError{File: name, Msg: fmt.Sprintf("unknown key %q", und[0].String())}
+	}
+	for _, r := range f.Rules {
+		if r == nil {
+			continue
+		}
+		r.Source = name
+	}
+	return &f, nil
+}
+
+func mergeAllowlists(a, b Allowlist) Allowlist {
+	a.Regexes = append(a.Regexes, b.Regexes...)
+	a.Paths = append(a.Paths, b.Paths...)
+	a.Stopwords = append(a.Stopwords, b.Stopwords...)
+	return a
+}
+
+func newSet(all []*Rule, allow Allowlist) (*Set, error) {
+	seen := map[string]string{}
+	for _, r := range all {
+		if r == nil {
+			return nil, errors.New("empty [[rules]] entry")
+		}
+		if prev, ok := seen[r.ID]; ok {
+			return nil, fmt.Errorf("%s: rule %q is defined twice (first in %s)", r.Source, r.ID, prev)
+		}
+		seen[r.ID] = r.Source
+		if err := r.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	if err := allow.compile("allowlist"); err != nil {
+		return nil, err
+	}
+	s := &Set{Rules: all, Allowlist: allow}
+	s.Version = s.computeVersion()
+	return s, nil
+}
+
+func (s *Set) computeVersion() string {
+	h := sha256.New()
+	enc := toml.NewEncoder(h)
+	_ = enc.Encode(ruleFile{Allowlist: s.Allowlist, Rules: s.Rules})
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// Lookup returns the rule with the given id, or nil.
+func (s *Set) Lookup(id string) *Rule {
+	for _, r := range s.Rules {
+		if r.ID == id {
+			return r
+		}
+	}
+	return nil
+}
+
+// Load reads a rules/config file (such as .leakgate.toml) and merges it with
+// base (normally Default()): the file's rules are added, a rule with the id
+// of a base rule replaces it, `disable` removes rules, the allowlist is
+// added to base's, and `use-default = false` drops base altogether.
+func Load(file string, base *Set) (*Set, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(file, data, base)
+}
+
+// Parse is Load for bytes already read; name is used in error messages.
+func Parse(name string, data []byte, base *Set) (*Set, error) {
+	f, err := parse(name, data)
+	if err != nil {
+		return nil, err
+	}
+	var rulesOut []*Rule
+	var allow Allowlist
+	if base != nil && (f.UseDefault == nil || *f.UseDefault) {
+		override := map[string]bool{}
+		for _, r := range f.Rules {
+			if r != nil {
+				override[r.ID] = true
+			}
+		}
+		for _, r := range base.Rules {
+			if !override[r.ID] {
+				rulesOut = append(rulesOut, r)
+			}
+		}
+		allow = cloneAllowlist(base.Allowlist)
+	}
+	rulesOut = append(rulesOut, f.Rules...)
+	allow = mergeAllowlists(allow, f.Allowlist)
+	for _, id := range f.Disable {
+		i := slices.IndexFunc(rulesOut, func(r *Rule) bool { return r != nil && r.ID == id })
+		if i < 0 {
+			return nil, fmt.Errorf("%s: disable: no rule %q", name, id)
+		}
+		rulesOut = slices.Delete(rulesOut, i, i+1)
+	}
+	return newSet(rulesOut, allow)
+}
+
+func cloneAllowlist(a Allowlist) Allowlist {
+	return Allowlist{
+		Regexes:   slices.Clone(a.Regexes),
+		Target:    a.Target,
+		Paths:     slices.Clone(a.Paths),
+		Stopwords: slices.Clone(a.Stopwords),
+	}
+}
+
+// ParseRules parses a stand-alone rule file (as `leakgate rules test` reads
+// it) into a Set of just its rules.
+func ParseRules(name string, data []byte) (*Set, error) {
+	return Parse(name, data, nil)
+}
+
+// DefaultFiles lists the embedded default rule files, for documentation.
+func DefaultFiles() []string {
+	files, _ := fs.Glob(defaultFS, "default/*.toml")
+	for i, f := range files {
+		files[i] = path.Base(f)
+	}
+	return files
+}
