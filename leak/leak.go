@@ -155,3 +155,16 @@ func Less(a, b *Finding) bool {
 	}
 	return strings.Compare(a.Fingerprint, b.Fingerprint) < 0
 }
+
+// Chunk is a piece of text to scan and where it came from. Sources produce
+// chunks; the detector turns them into findings, copying Origin into each
+// finding and filling in Line and Column.
+type Chunk struct {
+	Data []byte
+	// Origin's Path, Commit, Author, Email and Time describe the chunk;
+	// Origin.Line is the 1-based line number of Data[0] (0 means 1), for
+	// chunks cut from the middle of a large file.
+	Origin Origin
+	// Offset is the byte offset of Data[0] in the whole file.
+	Offset int64
+}

@@ -56,6 +56,9 @@ type Rule struct {
 	// must produce none. They run under go test and `leakgate rules test`.
 	Examples        []string `toml:"examples"`
 	Counterexamples []string `toml:"counterexamples"`
+	// ExamplePath is the file path examples are checked under, for rules
+	// with a path filter.
+	ExamplePath string `toml:"example-path"`
 
 	// Source is the file the rule was loaded from.
 	Source string `toml:"-"`

@@ -1,0 +1,363 @@
+// Package detect turns bytes into findings. It is pure: no I/O, no globals
+// that change, safe for concurrent use by many goroutines.
+//
+// One Aho-Corasick automaton over every rule's keywords finds where rules
+// could match; each candidate rule's regex then runs only over a window
+// around the keyword hit; candidates must pass entropy, checksum, allowlist
+// and placeholder/reference filters. Base64 and percent-encoded text is
+// decoded and scanned again (recursively, to a bounded depth) with positions
+// mapped back to the original text.
+package detect
+
+import (
+	"slices"
+	"sort"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/coregx/ahocorasick"
+
+	"github.com/leakgate/leakgate/leak"
+	"github.com/leakgate/leakgate/rules"
+)
+
+// Options tune a Detector.
+type Options struct {
+	// ReportExampleKeys reports documented example keys (such as AWS's
+	// AKIAIOSFODNN7EXAMPLE), which are otherwise dropped.
+	ReportExampleKeys bool
+	// MaxDecodeDepth bounds recursive decoding (base64 inside base64 ...).
+	// 0 means the default, 2; a negative value turns decoding off.
+	MaxDecodeDepth int
+}
+
+const (
+	defaultDecodeDepth = 2
+	// windowBefore bounds how far before a keyword hit a match may start.
+	windowBefore = 512
+	// windowAfter bounds how far after a keyword hit a match may end, for
+	// rules that do not set their own window.
+	windowAfter = 1024
+)
+
+// Detector runs a rule set over chunks. Build it once with New and share it.
+type Detector struct {
+	set      *rules.Set
+	ac       *ahocorasick.Automaton
+	keywords [][]int // keyword id -> indexes of the rules that use it
+	noKw     []int   // rules without keywords: run over the whole chunk
+	opts     Options
+	bufs     sync.Pool
+}
+
+// New compiles a detector for a validated rule set.
+func New(set *rules.Set, opts Options) (*Detector, error) {
+	if opts.MaxDecodeDepth == 0 {
+		opts.MaxDecodeDepth = defaultDecodeDepth
+	}
+	d := &Detector{set: set, opts: opts}
+	ids := map[string]int{}
+	var pats [][]byte
+	for i, r := range set.Rules {
+		if len(r.Keywords) == 0 {
+			d.noKw = append(d.noKw, i)
+			continue
+		}
+		for _, k := range r.Keywords {
+			id, ok := ids[k]
+			if !ok {
+				id = len(pats)
+				ids[k] = id
+				pats = append(pats, []byte(k))
+				d.keywords = append(d.keywords, nil)
+			}
+			if !slices.Contains(d.keywords[id], i) {
+				d.keywords[id] = append(d.keywords[id], i)
+			}
+		}
+	}
+	if len(pats) > 0 {
+		ac, err := ahocorasick.NewBuilder().AddPatterns(pats).SetASCII(true).Build()
+		if err != nil {
+			return nil, err
+		}
+		d.ac = ac
+	}
+	return d, nil
+}
+
+// Rules returns the rule set the detector runs.
+func (d *Detector) Rules() *rules.Set { return d.set }
+
+// Detect returns the findings in one chunk, ordered by position. The
+// chunk's Origin is copied into every finding, with Line and Column set.
+func (d *Detector) Detect(c leak.Chunk) []leak.Finding {
+	if d.set.Allowlist.AllowsPath(c.Origin.Path) {
+		return nil
+	}
+	raw := d.detect(c.Data, c.Origin.Path, 0)
+	if len(raw) == 0 {
+		return nil
+	}
+	return d.finish(c, raw)
+}
+
+// candidate is a finding before positions are resolved to lines.
+type candidate struct {
+	rule       *rules.Rule
+	secret     string
+	start, end int // secret span in the scanned data
+	entropy    float64
+	decoded    []string
+}
+
+type window struct{ rule, start, end int }
+
+func (d *Detector) lowerBuf(n int) *[]byte {
+	if p, ok := d.bufs.Get().(*[]byte); ok && cap(*p) >= n {
+		*p = (*p)[:n]
+		return p
+	}
+	b := make([]byte, n)
+	return &b
+}
+
+// detect finds candidates in data at the given decoding depth.
+func (d *Detector) detect(data []byte, path string, depth int) []candidate {
+	var wins []window
+	if d.ac != nil && len(data) > 0 {
+		lp := d.lowerBuf(len(data))
+		lower := *lp
+		toLowerASCII(lower, data)
+		for _, m := range d.ac.FindAllOverlapping(lower) {
+			for _, ri := range d.keywords[m.PatternID] {
+				wins = append(wins, d.windowFor(ri, data, m.Start, m.End))
+			}
+		}
+		d.bufs.Put(lp)
+	}
+	for _, ri := range d.noKw {
+		wins = append(wins, window{ri, 0, len(data)})
+	}
+	var out []candidate
+	if len(wins) > 0 {
+		out = d.runWindows(data, path, mergeWindows(wins))
+	}
+	if depth < d.opts.MaxDecodeDepth {
+		out = append(out, d.detectDecoded(data, path, depth)...)
+	}
+	return out
+}
+
+func (d *Detector) windowFor(ri int, data []byte, hitStart, hitEnd int) window {
+	r := d.set.Rules[ri]
+	lo := hitStart - windowBefore
+	if lo < 0 {
+		lo = 0
+	}
+	start := hitStart
+	for start > lo && data[start-1] != '\n' {
+		start--
+	}
+	var end int
+	if r.Window > 0 {
+		end = min(len(data), hitEnd+r.Window)
+	} else {
+		hi := min(len(data), hitEnd+windowAfter)
+		end = hitEnd
+		for end < hi && data[end] != '\n' {
+			end++
+		}
+	}
+	return window{ri, start, end}
+}
+
+// mergeWindows sorts windows by rule and start and merges overlapping ones
+// of the same rule, so each byte is searched at most once per rule.
+func mergeWindows(ws []window) []window {
+	sort.Slice(ws, func(i, j int) bool {
+		if ws[i].rule != ws[j].rule {
+			return ws[i].rule < ws[j].rule
+		}
+		return ws[i].start < ws[j].start
+	})
+	out := ws[:1]
+	for _, w := range ws[1:] {
+		last := &out[len(out)-1]
+		if w.rule == last.rule && w.start <= last.end {
+			last.end = max(last.end, w.end)
+			continue
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+func (d *Detector) runWindows(data []byte, path string, wins []window) []candidate {
+	var out []candidate
+	for _, w := range wins {
+		r := d.set.Rules[w.rule]
+		if !r.AppliesToPath(path) || r.Allowlist.AllowsPath(path) {
+			continue
+		}
+		re := r.Compiled()
+		seg := data[w.start:w.end]
+		for _, m := range re.FindAllSubmatchIndex(seg, -1) {
+			g := r.SecretGroup
+			s, e := m[2*g], m[2*g+1]
+			if s < 0 || e <= s {
+				continue
+			}
+			secret := string(seg[s:e])
+			match := string(seg[m[0]:m[1]])
+			ent := ShannonEntropy(secret)
+			if !d.accept(r, secret, match, ent) {
+				continue
+			}
+			out = append(out, candidate{rule: r, secret: secret, start: w.start + s, end: w.start + e, entropy: ent})
+		}
+	}
+	return out
+}
+
+// accept applies a rule's and the global filters to a candidate secret.
+func (d *Detector) accept(r *rules.Rule, secret, match string, ent float64) bool {
+	if ent < r.Entropy {
+		return false
+	}
+	if r.Checksum != "" && !ValidChecksum(r.Checksum, secret) {
+		return false
+	}
+	if r.Allowlist.AllowsSecret(secret, match) || d.set.Allowlist.AllowsSecret(secret, match) {
+		return false
+	}
+	if IsReference(secret) {
+		return false
+	}
+	if IsExampleKey(secret) {
+		return d.opts.ReportExampleKeys
+	}
+	if IsPlaceholder(secret) {
+		return false
+	}
+	return !r.Generic || !IsWeakValue(secret)
+}
+
+// finish drops duplicates and suppressed candidates, resolves positions and
+// builds findings.
+func (d *Detector) finish(c leak.Chunk, cands []candidate) []leak.Finding {
+	sort.Slice(cands, func(i, j int) bool {
+		a, b := &cands[i], &cands[j]
+		if a.start != b.start {
+			return a.start < b.start
+		}
+		if a.rule.Generic != b.rule.Generic {
+			return !a.rule.Generic
+		}
+		return a.rule.ID < b.rule.ID
+	})
+	final := dropShadowed(cands)
+
+	lines := newLineIndex(c.Data, c.Origin.Line)
+	out := make([]leak.Finding, 0, len(final))
+	for _, cd := range final {
+		if lines.lineAllowed(cd.start) {
+			continue
+		}
+		f := leak.Finding{
+			RuleID:      cd.rule.ID,
+			Description: cd.rule.Description,
+			Secret:      leak.NewSecret(cd.secret),
+			Fingerprint: leak.Fingerprint(cd.rule.ID, cd.secret),
+			Origin:      c.Origin,
+			Offset:      cd.start,
+			End:         cd.end,
+			Entropy:     cd.entropy,
+			Decoded:     cd.decoded,
+			Tags:        cd.rule.Tags,
+			Status:      leak.Unchecked,
+		}
+		f.Origin.Line, f.Origin.Column = lines.position(cd.start)
+		out = append(out, f)
+	}
+	return out
+}
+
+// dropShadowed removes exact duplicates (same rule, same span) and generic
+// candidates whose span overlaps a specific rule's candidate: the specific
+// rule names the secret better. cands must be sorted by start.
+func dropShadowed(cands []candidate) []candidate {
+	var specStart, specMaxEnd []int // specific spans by start, running max of ends
+	for _, c := range cands {
+		if !c.rule.Generic {
+			specStart = append(specStart, c.start)
+			e := c.end
+			if n := len(specMaxEnd); n > 0 && specMaxEnd[n-1] > e {
+				e = specMaxEnd[n-1]
+			}
+			specMaxEnd = append(specMaxEnd, e)
+		}
+	}
+	shadowed := func(c candidate) bool {
+		// Specific spans starting before c.end; does any end after c.start?
+		n := sort.SearchInts(specStart, c.end)
+		return n > 0 && specMaxEnd[n-1] > c.start
+	}
+	out := cands[:0]
+	for i, c := range cands {
+		if i > 0 {
+			p := cands[i-1]
+			if p.rule == c.rule && p.start == c.start && p.end == c.end {
+				continue
+			}
+		}
+		if c.rule.Generic && shadowed(c) {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// lineIndex resolves byte offsets to 1-based lines and columns, scanning
+// forward only as far as needed (offsets are asked for in ascending order).
+type lineIndex struct {
+	data      []byte
+	line      int
+	lineStart int
+	pos       int
+}
+
+func newLineIndex(data []byte, firstLine int) *lineIndex {
+	if firstLine < 1 {
+		firstLine = 1
+	}
+	return &lineIndex{data: data, line: firstLine}
+}
+
+func (li *lineIndex) advance(off int) {
+	for li.pos < off {
+		if li.data[li.pos] == '\n' {
+			li.line++
+			li.lineStart = li.pos + 1
+		}
+		li.pos++
+	}
+}
+
+// position returns the line and the column (in characters, 1-based).
+func (li *lineIndex) position(off int) (line, col int) {
+	li.advance(off)
+	return li.line, utf8.RuneCount(li.data[li.lineStart:off]) + 1
+}
+
+// lineAllowed reports whether the line holding off carries an inline
+// "leakgate:allow" (or gitleaks' "gitleaks:allow") marker.
+func (li *lineIndex) lineAllowed(off int) bool {
+	li.advance(off)
+	end := off
+	for end < len(li.data) && li.data[end] != '\n' {
+		end++
+	}
+	return containsAllowMarker(li.data[li.lineStart:end])
+}

@@ -1,0 +1,348 @@
+// Package cli is leakgate's command line: subcommands, flags, help text and
+// the wiring of source, detector, scan and report. It is testable in
+// process through Main; only package main calls os.Exit.
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strings"
+
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+
+	"github.com/leakgate/leakgate/detect"
+	"github.com/leakgate/leakgate/report"
+	"github.com/leakgate/leakgate/rules"
+	"github.com/leakgate/leakgate/scan"
+	"github.com/leakgate/leakgate/source"
+)
+
+// Version is the leakgate version, set at build time with
+// -ldflags "-X github.com/leakgate/leakgate/internal/cli.Version=v1.2.3";
+// otherwise taken from the module build info.
+var Version = ""
+
+func version() string {
+	if Version != "" {
+		return Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// exitError carries an exit code through cobra.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func usageError(format string, args ...any) error {
+	return &exitError{code: scan.ExitIncomplete, err: fmt.Errorf(format, args...)}
+}
+
+// env is what a command needs from its surroundings.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+// Main runs leakgate with args (without the program name) and returns the
+// exit code.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:           "leakgate",
+		Short:         "Find leaked secrets, verify them, revoke them, and gate CI on them",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError("%v (see '%s --help')", err, c.CommandPath())
+	})
+	root.AddCommand(e.scanCmd(), e.rulesCmd(), e.reportCmd(), e.versionCmd())
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintf(stderr, "leakgate: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	// cobra's own errors (unknown command, bad args) are usage errors.
+	fmt.Fprintf(stderr, "leakgate: %v\n", err)
+	return scan.ExitIncomplete
+}
+
+func (e *env) versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the leakgate version",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			fmt.Fprintf(e.stdout, "leakgate %s (%s, %s/%s)\n", version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			return nil
+		},
+	}
+}
+
+// scanFlags are the flags shared by scan and the hooks.
+type scanFlags struct {
+	format      string
+	output      string
+	config      string
+	baseline    string
+	verify      bool
+	failOn      string
+	noRedact    bool
+	jobs        int
+	noGit       bool
+	maxFileSize int64
+	exampleKeys bool
+	noColor     bool
+	rangeSpec   string
+	staged      bool
+	noProgress  bool
+}
+
+func (e *env) scanCmd() *cobra.Command {
+	var f scanFlags
+	c := &cobra.Command{
+		Use:   "scan [flags] [PATH]",
+		Short: "Scan a directory, a repository or standard input (\"-\") for secrets",
+		Long: `Scan PATH (default ".") for secrets. With --no-git, or when PATH is not a git
+repository, the files on disk under PATH are scanned (.git/ skipped, symlinks
+not followed, binary and oversized files skipped and counted). "-" reads
+standard input.
+
+Exit codes: 0 the gate passed; 1 a finding that --fail-on counts; 2 no failing
+finding, but the scan was incomplete or could not run.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			path := "."
+			if len(args) == 1 {
+				path = args[0]
+			}
+			return e.runScan(c.Context(), path, &f)
+		},
+	}
+	fl := c.Flags()
+	fl.StringVarP(&f.format, "format", "f", "text", "report format: text, json, jsonl, sarif")
+	fl.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` instead of stdout")
+	fl.StringVarP(&f.config, "config", "c", "", "rules and settings `FILE` (default: .leakgate.toml at the root of PATH, if present)")
+	fl.StringVar(&f.baseline, "baseline", "", "a previous JSON report `FILE`; findings whose fingerprint it holds are not reported")
+	fl.BoolVar(&f.verify, "verify", false, "check each finding with its provider")
+	fl.StringVar(&f.failOn, "fail-on", "any", "which findings fail the gate: any, live, none")
+	fl.BoolVar(&f.noRedact, "no-redact", false, "show secrets in full in every format")
+	fl.IntVarP(&f.jobs, "jobs", "j", runtime.NumCPU(), "parallel workers")
+	fl.BoolVar(&f.noGit, "no-git", false, "scan the files on disk even when PATH is a git repository")
+	fl.Int64Var(&f.maxFileSize, "max-file-size", source.DefaultMaxFileSize, "skip (and count) files larger than this many `BYTES`")
+	fl.BoolVar(&f.exampleKeys, "include-example-keys", false, "report documented example keys such as AKIAIOSFODNN7EXAMPLE")
+	fl.BoolVar(&f.noColor, "no-color", false, "no colour in text output (also: NO_COLOR set)")
+	fl.BoolVar(&f.noProgress, "no-progress", false, "no progress display on stderr")
+	fl.StringVar(&f.rangeSpec, "range", "", "only what the commits in `A..B` added")
+	fl.BoolVar(&f.staged, "staged", false, "only the staged changes")
+	return c
+}
+
+func (e *env) runScan(ctx context.Context, path string, f *scanFlags) error {
+	format, err := report.ParseFormat(f.format)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	failOn, err := scan.ParseFailOn(f.failOn)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	if f.verify {
+		return usageError("--verify: live verification is not available in this build yet")
+	}
+	stdinScan := path == "-"
+	root := path
+	if stdinScan {
+		root = "."
+	} else if _, err := os.Lstat(path); err != nil {
+		return usageError("scan %s: %v", path, unwrapOS(err))
+	}
+	if f.rangeSpec != "" || f.staged {
+		return usageError("--range and --staged need git history scanning, which is not available in this build yet")
+	}
+	if !stdinScan && !f.noGit && source.IsRepository(path) {
+		return usageError("%s is a git repository: git history scanning is not available in this build yet; scan the files on disk with --no-git", path)
+	}
+
+	set, err := loadRules(root, f.config)
+	if err != nil {
+		return &exitError{code: scan.ExitIncomplete, err: err}
+	}
+	det, err := detect.New(set, detect.Options{ReportExampleKeys: f.exampleKeys})
+	if err != nil {
+		return &exitError{code: scan.ExitIncomplete, err: err}
+	}
+	suppress, err := loadSuppressions(root, f.baseline)
+	if err != nil {
+		return &exitError{code: scan.ExitIncomplete, err: err}
+	}
+
+	var src source.Source
+	if stdinScan {
+		src = &source.Reader{R: e.stdin, Name: "<stdin>"}
+	} else {
+		src = &source.Dir{Root: path, MaxFileSize: f.maxFileSize}
+	}
+	cfg := scan.Config{Source: src, Detector: det, Jobs: f.jobs, Suppress: suppress}
+	if !f.noProgress && isTerminal(e.stderr) {
+		cfg.Progress = e.stderr
+	}
+	res, err := scan.Run(ctx, cfg)
+	if err != nil {
+		return &exitError{code: scan.ExitIncomplete, err: fmt.Errorf("scan %s: %w", path, err)}
+	}
+
+	out := e.stdout
+	if f.output != "" {
+		file, err := os.Create(f.output)
+		if err != nil {
+			return &exitError{code: scan.ExitIncomplete, err: fmt.Errorf("output: %w", unwrapOS(err))}
+		}
+		defer file.Close()
+		out = file
+	}
+	rep := &report.Report{
+		Version:  1,
+		Tool:     report.Tool{Name: "leakgate", Version: version()},
+		Findings: res.Findings,
+		Summary:  res.Summary,
+	}
+	color := format == report.Text && f.output == "" && !f.noColor && os.Getenv("NO_COLOR") == "" && isTerminal(e.stdout)
+	bw := bufio.NewWriter(out)
+	if err := report.Write(bw, format, rep, report.Options{NoRedact: f.noRedact, Color: color}); err != nil {
+		return &exitError{code: scan.ExitIncomplete, err: fmt.Errorf("write report: %w", err)}
+	}
+	if err := bw.Flush(); err != nil {
+		return &exitError{code: scan.ExitIncomplete, err: fmt.Errorf("write report: %w", err)}
+	}
+	e.warnings(res, format, f)
+	code := failOn.ExitCode(res)
+	if code == scan.ExitPass {
+		return nil
+	}
+	return &exitError{code: code}
+}
+
+// warnings tells stderr what the report format may not show: errors,
+// skipped files, an incomplete scan.
+func (e *env) warnings(res *scan.Result, format report.Format, f *scanFlags) {
+	s := res.Summary
+	if format != report.Text || f.output != "" {
+		for _, msg := range s.Errors {
+			fmt.Fprintf(e.stderr, "leakgate: error: %s\n", msg)
+		}
+	}
+	if s.SkippedLarge > 0 {
+		fmt.Fprintf(e.stderr, "leakgate: warning: skipped %d files larger than %d bytes (raise --max-file-size to scan them)\n", s.SkippedLarge, f.maxFileSize)
+	}
+	if !s.Complete {
+		fmt.Fprintf(e.stderr, "leakgate: the scan is incomplete (%d errors): exit code 2 unless a failing finding was found\n", len(s.Errors))
+	}
+}
+
+// loadRules returns the default rules merged with the config file: the one
+// named by --config, or .leakgate.toml at root when present.
+func loadRules(root, config string) (*rules.Set, error) {
+	base := rules.Default()
+	if config == "" {
+		p := filepath.Join(root, ".leakgate.toml")
+		if _, err := os.Stat(p); err != nil {
+			return base, nil
+		}
+		config = p
+	}
+	return rules.Load(config, base)
+}
+
+// loadSuppressions reads the fingerprints of .leakgateignore at root and
+// of the --baseline report.
+func loadSuppressions(root, baseline string) (map[string]bool, error) {
+	sup := map[string]bool{}
+	if data, err := os.ReadFile(filepath.Join(root, ".leakgateignore")); err == nil {
+		for i, line := range strings.Split(string(data), "\n") {
+			if k := strings.IndexByte(line, '#'); k >= 0 {
+				line = line[:k]
+			}
+			line = strings.TrimSpace(line)
+			if line == "" {
+				continue
+			}
+			if !isFingerprint(line) {
+				return nil, fmt.Errorf(".leakgateignore:%d: %q is not a fingerprint (64 hex digits)", i+1, line)
+			}
+			sup[strings.ToLower(line)] = true
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf(".leakgateignore: %w", unwrapOS(err))
+	}
+	if baseline != "" {
+		fh, err := os.Open(baseline)
+		if err != nil {
+			return nil, fmt.Errorf("baseline: %w", unwrapOS(err))
+		}
+		defer fh.Close()
+		rep, err := report.ReadJSON(fh)
+		if err != nil {
+			return nil, fmt.Errorf("baseline %s: %w", baseline, err)
+		}
+		for _, f := range rep.Findings {
+			sup[f.Fingerprint] = true
+		}
+	}
+	return sup, nil
+}
+
+func isFingerprint(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+			return false
+		}
+	}
+	return true
+}
+
+func unwrapOS(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
+	}
+	return err
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}

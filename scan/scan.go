@@ -1,0 +1,243 @@
+// Package scan is the pipeline: it pulls chunks from a source, runs the
+// detector over them in one bounded worker pool, drops suppressed findings,
+// and returns sorted findings with a summary. The gate policy that turns a
+// result into pass or fail lives here too, independent of output format.
+//
+// scan does no rendering; package report does.
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sourcegraph/conc/pool"
+
+	"github.com/leakgate/leakgate/detect"
+	"github.com/leakgate/leakgate/leak"
+	"github.com/leakgate/leakgate/report"
+	"github.com/leakgate/leakgate/source"
+)
+
+// Config is one scan.
+type Config struct {
+	Source   source.Source
+	Detector *detect.Detector
+	// Jobs is the number of parallel detector workers (default: CPUs).
+	Jobs int
+	// Suppress holds fingerprints that are not reported
+	// (.leakgateignore and --baseline).
+	Suppress map[string]bool
+	// Progress, when set, receives a one-line progress display (a terminal).
+	Progress io.Writer
+	// Now is the clock, injectable for tests.
+	Now func() time.Time
+}
+
+// Result is what a scan found.
+type Result struct {
+	Findings   []leak.Finding
+	Summary    report.Summary
+	Suppressed int
+}
+
+// Run scans until the source is exhausted or ctx is canceled. A canceled
+// scan returns its partial result, marked incomplete, and no error; an
+// error means the scan could not run at all.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if cfg.Jobs <= 0 {
+		cfg.Jobs = runtime.NumCPU()
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	start := now()
+
+	var (
+		mu       sync.Mutex
+		findings []leak.Finding
+		errs     []string
+		nfound   atomic.Int64
+	)
+	stopProgress := startProgress(cfg.Progress, cfg.Source, &nfound)
+
+	p := pool.New().WithMaxGoroutines(cfg.Jobs)
+	var fatal error
+	for chunk, err := range cfg.Source.Chunks(ctx) {
+		if err != nil {
+			if errors.Is(err, source.ErrFatal) {
+				fatal = err
+				break
+			}
+			errs = append(errs, err.Error())
+			continue
+		}
+		p.Go(func() {
+			fs := cfg.Detector.Detect(chunk)
+			if len(fs) == 0 {
+				return
+			}
+			for i := range fs {
+				fs[i].Offset += int(chunk.Offset)
+				fs[i].End += int(chunk.Offset)
+			}
+			nfound.Add(int64(len(fs)))
+			mu.Lock()
+			findings = append(findings, fs...)
+			mu.Unlock()
+		})
+	}
+	p.Wait()
+	stopProgress()
+	if fatal != nil && len(findings) == 0 && cfg.Source.Stats().Files == 0 {
+		return nil, fatal
+	}
+	if fatal != nil {
+		errs = append(errs, fatal.Error())
+	}
+
+	findings = dedupe(findings)
+	kept := findings[:0]
+	suppressed := 0
+	for _, f := range findings {
+		if cfg.Suppress[f.Fingerprint] {
+			suppressed++
+			continue
+		}
+		kept = append(kept, f)
+	}
+	st := cfg.Source.Stats()
+	canceled := ctx.Err() != nil
+	if canceled {
+		errs = append(errs, "scan canceled: the report is partial")
+	}
+	if errs == nil {
+		errs = []string{}
+	}
+	return &Result{
+		Findings:   kept,
+		Suppressed: suppressed,
+		Summary: report.Summary{
+			Findings:        len(kept),
+			Complete:        len(errs) == 0,
+			Errors:          errs,
+			Files:           st.Files,
+			Bytes:           st.Bytes,
+			SkippedBinary:   st.Binary,
+			SkippedLarge:    st.TooLarge,
+			SkippedSymlinks: st.Symlinks,
+			Duration:        now().Sub(start),
+			RulesVersion:    cfg.Detector.Rules().Version,
+			Canceled:        canceled,
+		},
+	}, nil
+}
+
+// dedupe sorts findings and drops copies of the same secret at the same
+// place (chunks that overlap see it twice).
+func dedupe(fs []leak.Finding) []leak.Finding {
+	slices.SortFunc(fs, func(a, b leak.Finding) int {
+		if leak.Less(&a, &b) {
+			return -1
+		}
+		if leak.Less(&b, &a) {
+			return 1
+		}
+		return 0
+	})
+	return slices.CompactFunc(fs, func(a, b leak.Finding) bool {
+		return a.RuleID == b.RuleID && a.Origin.Path == b.Origin.Path && a.Origin.Commit == b.Origin.Commit &&
+			a.Offset == b.Offset && a.Fingerprint == b.Fingerprint
+	})
+}
+
+// FailOn is the gate policy: which findings fail the gate.
+type FailOn string
+
+// The gate policies.
+const (
+	FailOnAny  FailOn = "any"  // every reported finding fails
+	FailOnLive FailOn = "live" // only verified-live findings fail
+	FailOnNone FailOn = "none" // report only
+)
+
+// ParseFailOn parses a --fail-on value.
+func ParseFailOn(s string) (FailOn, error) {
+	switch f := FailOn(s); f {
+	case FailOnAny, FailOnLive, FailOnNone:
+		return f, nil
+	}
+	return "", fmt.Errorf("--fail-on %q: want any, live or none", s)
+}
+
+// Failing counts the findings the policy fails on.
+func (p FailOn) Failing(fs []leak.Finding) int {
+	n := 0
+	for _, f := range fs {
+		switch p {
+		case FailOnAny:
+			n++
+		case FailOnLive:
+			if f.Status == leak.Live {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// Exit codes, the same whatever the output format (CONTRACT.md).
+const (
+	ExitPass       = 0 // nothing failing found, scan complete
+	ExitFail       = 1 // a failing finding
+	ExitIncomplete = 2 // nothing failing found, but incomplete or could not run
+)
+
+// ExitCode applies the policy to a result.
+func (p FailOn) ExitCode(r *Result) int {
+	if p.Failing(r.Findings) > 0 {
+		return ExitFail
+	}
+	if !r.Summary.Complete {
+		return ExitIncomplete
+	}
+	return ExitPass
+}
+
+func startProgress(w io.Writer, src source.Source, found *atomic.Int64) (stop func()) {
+	if w == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	start := time.Now()
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		draw := func() {
+			st := src.Stats()
+			secs := time.Since(start).Seconds()
+			fmt.Fprintf(w, "\r\x1b[Kscanning: %d files, %.1f MB, %d findings, %.1f MB/s",
+				st.Files, float64(st.Bytes)/1e6, found.Load(), float64(st.Bytes)/1e6/max(secs, 0.001))
+		}
+		for {
+			select {
+			case <-done:
+				fmt.Fprint(w, "\r\x1b[K")
+				return
+			case <-t.C:
+				draw()
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}

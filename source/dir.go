@@ -1,0 +1,159 @@
+package source
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"iter"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/leakgate/leakgate/leak"
+)
+
+// DefaultMaxFileSize is the size above which files are skipped (and
+// counted) unless the user raises the limit.
+const DefaultMaxFileSize = 10 << 20
+
+// Dir scans the files under a directory (or one file). Symbolic links are
+// not followed, .git directories are skipped, binary and oversized files
+// are skipped and counted, and unreadable ones are reported.
+type Dir struct {
+	Root        string
+	MaxFileSize int64 // 0 means DefaultMaxFileSize
+	c           counters
+}
+
+// Stats implements Source.
+func (s *Dir) Stats() Stats { return s.c.stats() }
+
+// Chunks implements Source. Paths in chunks are relative to Root, with
+// forward slashes; when Root is a file, the path is Root as given.
+func (s *Dir) Chunks(ctx context.Context) iter.Seq2[leak.Chunk, error] {
+	return func(yield func(leak.Chunk, error) bool) {
+		info, err := os.Lstat(s.Root)
+		if err != nil {
+			yield(leak.Chunk{}, fmt.Errorf("%w: %w", err, ErrFatal))
+			return
+		}
+		if !info.IsDir() {
+			s.file(ctx, s.Root, filepath.ToSlash(s.Root), info, yield)
+			return
+		}
+		_ = filepath.WalkDir(s.Root, func(p string, d fs.DirEntry, err error) error {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			rel, _ := filepath.Rel(s.Root, p)
+			rel = filepath.ToSlash(rel)
+			if err != nil {
+				s.c.unreadable.Add(1)
+				if !yield(leak.Chunk{Origin: leak.Origin{Path: rel}}, fmt.Errorf("%s: %w", rel, unwrapPathError(err))) {
+					return fs.SkipAll
+				}
+				if d != nil && d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if d.IsDir() {
+				if d.Name() == ".git" && p != s.Root {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			info, err := d.Info()
+			if err != nil {
+				s.c.unreadable.Add(1)
+				if !yield(leak.Chunk{Origin: leak.Origin{Path: rel}}, fmt.Errorf("%s: %w", rel, unwrapPathError(err))) {
+					return fs.SkipAll
+				}
+				return nil
+			}
+			if !s.file(ctx, p, rel, info, yield) {
+				return fs.SkipAll
+			}
+			return nil
+		})
+	}
+}
+
+func unwrapPathError(err error) error {
+	if pe, ok := err.(*fs.PathError); ok {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return err
+}
+
+// file yields the chunks of one file; it returns false when the consumer
+// stopped the iteration.
+func (s *Dir) file(ctx context.Context, p, rel string, info fs.FileInfo, yield func(leak.Chunk, error) bool) bool {
+	mode := info.Mode()
+	switch {
+	case mode&fs.ModeSymlink != 0:
+		s.c.symlinks.Add(1)
+		return true
+	case !mode.IsRegular():
+		s.c.special.Add(1)
+		return true
+	}
+	limit := s.MaxFileSize
+	if limit <= 0 {
+		limit = DefaultMaxFileSize
+	}
+	if info.Size() > limit {
+		s.c.tooLarge.Add(1)
+		return true
+	}
+	data, err := readFile(p, limit)
+	if err != nil {
+		s.c.unreadable.Add(1)
+		return yield(leak.Chunk{Origin: leak.Origin{Path: rel}}, fmt.Errorf("%s: %w", rel, unwrapPathError(err)))
+	}
+	if int64(len(data)) > limit { // grew while we looked
+		s.c.tooLarge.Add(1)
+		return true
+	}
+	if IsBinary(data) {
+		s.c.binary.Add(1)
+		return true
+	}
+	s.c.files.Add(1)
+	s.c.bytes.Add(int64(len(data)))
+	if len(data) == 0 {
+		return true
+	}
+	return split(data, func(piece []byte, off int64, line int) bool {
+		if ctx.Err() != nil {
+			return false
+		}
+		return yield(leak.Chunk{Data: piece, Origin: leak.Origin{Path: rel, Line: line}, Offset: off}, nil)
+	})
+}
+
+// readFile reads at most limit+1 bytes of a file.
+func readFile(p string, limit int64) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, limit+1))
+}
+
+// IsRepository reports whether dir is a git work tree root or a bare
+// repository.
+func IsRepository(dir string) bool {
+	if fi, err := os.Stat(filepath.Join(dir, ".git")); err == nil && (fi.IsDir() || fi.Mode().IsRegular()) {
+		return true
+	}
+	for _, name := range []string{"HEAD", "objects", "refs"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			return false
+		}
+	}
+	head, err := os.ReadFile(filepath.Join(dir, "HEAD"))
+	return err == nil && (strings.HasPrefix(string(head), "ref: ") || len(strings.TrimSpace(string(head))) == 40)
+}
