@@ -258,7 +258,7 @@ func (d *Detector) finish(c leak.Chunk, cands []candidate) []leak.Finding {
 	})
 	final := dropShadowed(cands)
 
-	lines := newLineIndex(c.Data, c.Origin.Line)
+	lines := newLineIndex(c.Data, c.Origin.Line, c.Origin.Column)
 	out := make([]leak.Finding, 0, len(final))
 	for _, cd := range final {
 		if lines.lineAllowed(cd.start) {
@@ -326,13 +326,11 @@ type lineIndex struct {
 	line      int
 	lineStart int
 	pos       int
+	firstCol  int // column of data[0], for chunks that start mid-line
 }
 
-func newLineIndex(data []byte, firstLine int) *lineIndex {
-	if firstLine < 1 {
-		firstLine = 1
-	}
-	return &lineIndex{data: data, line: firstLine}
+func newLineIndex(data []byte, firstLine, firstCol int) *lineIndex {
+	return &lineIndex{data: data, line: max(firstLine, 1), firstCol: max(firstCol, 1)}
 }
 
 func (li *lineIndex) advance(off int) {
@@ -348,7 +346,11 @@ func (li *lineIndex) advance(off int) {
 // position returns the line and the column (in characters, 1-based).
 func (li *lineIndex) position(off int) (line, col int) {
 	li.advance(off)
-	return li.line, utf8.RuneCount(li.data[li.lineStart:off]) + 1
+	col = utf8.RuneCount(li.data[li.lineStart:off]) + 1
+	if li.lineStart == 0 {
+		col += li.firstCol - 1
+	}
+	return li.line, col
 }
 
 // lineAllowed reports whether the line holding off carries an inline

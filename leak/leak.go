@@ -162,8 +162,9 @@ func Less(a, b *Finding) bool {
 type Chunk struct {
 	Data []byte
 	// Origin's Path, Commit, Author, Email and Time describe the chunk;
-	// Origin.Line is the 1-based line number of Data[0] (0 means 1), for
-	// chunks cut from the middle of a large file.
+	// Origin.Line is the 1-based line number of Data[0] (0 means 1) and
+	// Origin.Column its 1-based column (0 means 1), for chunks cut from the
+	// middle of a large file or line.
 	Origin Origin
 	// Offset is the byte offset of Data[0] in the whole file.
 	Offset int64

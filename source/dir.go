@@ -23,7 +23,9 @@ const DefaultMaxFileSize = 10 << 20
 type Dir struct {
 	Root        string
 	MaxFileSize int64 // 0 means DefaultMaxFileSize
-	c           counters
+	// FS, when set, is walked instead of the directory Root (for tests).
+	FS fs.FS
+	c  counters
 }
 
 // Stats implements Source.
@@ -39,45 +41,59 @@ func (s *Dir) Chunks(ctx context.Context) iter.Seq2[leak.Chunk, error] {
 			return
 		}
 		if !info.IsDir() {
-			s.file(ctx, s.Root, filepath.ToSlash(s.Root), info, yield)
+			dir, name := filepath.Split(s.Root)
+			if dir == "" {
+				dir = "."
+			}
+			s.file(ctx, os.DirFS(dir), name, filepath.ToSlash(s.Root), info, yield)
 			return
 		}
-		_ = filepath.WalkDir(s.Root, func(p string, d fs.DirEntry, err error) error {
-			if ctx.Err() != nil {
-				return ctx.Err()
+		fsys := s.FS
+		if fsys == nil {
+			fsys = os.DirFS(s.Root)
+		}
+		s.walk(ctx, fsys, yield)
+	}
+}
+
+func (s *Dir) walk(ctx context.Context, fsys fs.FS, yield func(leak.Chunk, error) bool) {
+	_ = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			s.c.unreadable.Add(1)
+			if !yield(leak.Chunk{Origin: leak.Origin{Path: p}}, fmt.Errorf("%s: %w", p, unwrapPathError(err))) {
+				return fs.SkipAll
 			}
-			rel, _ := filepath.Rel(s.Root, p)
-			rel = filepath.ToSlash(rel)
-			if err != nil {
-				s.c.unreadable.Add(1)
-				if !yield(leak.Chunk{Origin: leak.Origin{Path: rel}}, fmt.Errorf("%s: %w", rel, unwrapPathError(err))) {
-					return fs.SkipAll
-				}
-				if d != nil && d.IsDir() {
-					return fs.SkipDir
-				}
-				return nil
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
 			}
-			if d.IsDir() {
-				if d.Name() == ".git" && p != s.Root {
-					return fs.SkipDir
-				}
-				return nil
+			return nil
+		}
+		if d.IsDir() {
+			if d.Name() == ".git" && p != "." {
+				return fs.SkipDir
 			}
-			info, err := d.Info()
-			if err != nil {
-				s.c.unreadable.Add(1)
-				if !yield(leak.Chunk{Origin: leak.Origin{Path: rel}}, fmt.Errorf("%s: %w", rel, unwrapPathError(err))) {
-					return fs.SkipAll
-				}
-				return nil
-			}
-			if !s.file(ctx, p, rel, info, yield) {
+			return nil
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			s.c.symlinks.Add(1)
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			s.c.unreadable.Add(1)
+			if !yield(leak.Chunk{Origin: leak.Origin{Path: p}}, fmt.Errorf("%s: %w", p, unwrapPathError(err))) {
 				return fs.SkipAll
 			}
 			return nil
-		})
-	}
+		}
+		if !s.file(ctx, fsys, p, p, info, yield) {
+			return fs.SkipAll
+		}
+		return nil
+	})
 }
 
 func unwrapPathError(err error) error {
@@ -89,7 +105,7 @@ func unwrapPathError(err error) error {
 
 // file yields the chunks of one file; it returns false when the consumer
 // stopped the iteration.
-func (s *Dir) file(ctx context.Context, p, rel string, info fs.FileInfo, yield func(leak.Chunk, error) bool) bool {
+func (s *Dir) file(ctx context.Context, fsys fs.FS, p, rel string, info fs.FileInfo, yield func(leak.Chunk, error) bool) bool {
 	mode := info.Mode()
 	switch {
 	case mode&fs.ModeSymlink != 0:
@@ -107,7 +123,7 @@ func (s *Dir) file(ctx context.Context, p, rel string, info fs.FileInfo, yield f
 		s.c.tooLarge.Add(1)
 		return true
 	}
-	data, err := readFile(p, limit)
+	data, err := readFile(fsys, p, limit)
 	if err != nil {
 		s.c.unreadable.Add(1)
 		return yield(leak.Chunk{Origin: leak.Origin{Path: rel}}, fmt.Errorf("%s: %w", rel, unwrapPathError(err)))
@@ -125,17 +141,17 @@ func (s *Dir) file(ctx context.Context, p, rel string, info fs.FileInfo, yield f
 	if len(data) == 0 {
 		return true
 	}
-	return split(data, func(piece []byte, off int64, line int) bool {
+	return split(data, func(piece []byte, off int64, p position) bool {
 		if ctx.Err() != nil {
 			return false
 		}
-		return yield(leak.Chunk{Data: piece, Origin: leak.Origin{Path: rel, Line: line}, Offset: off}, nil)
+		return yield(leak.Chunk{Data: piece, Origin: leak.Origin{Path: rel, Line: p.line, Column: p.col}, Offset: off}, nil)
 	})
 }
 
 // readFile reads at most limit+1 bytes of a file.
-func readFile(p string, limit int64) ([]byte, error) {
-	f, err := os.Open(p)
+func readFile(fsys fs.FS, p string, limit int64) ([]byte, error) {
+	f, err := fsys.Open(p)
 	if err != nil {
 		return nil, err
 	}

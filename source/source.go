@@ -5,12 +5,14 @@
 package source
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"iter"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/leakgate/leakgate/leak"
 )
@@ -71,9 +73,10 @@ func IsBinary(data []byte) bool {
 }
 
 // split cuts data into chunks of at most ChunkSize bytes, preferring line
-// ends; yield receives each piece with its offset and first line number.
-func split(data []byte, yield func(piece []byte, offset int64, line int) bool) bool {
-	line := 1
+// ends; yield receives each piece with its offset and the position of its
+// first byte.
+func split(data []byte, yield func(piece []byte, offset int64, p position) bool) bool {
+	p := position{line: 1, col: 1}
 	for off := 0; off < len(data); {
 		end := off + ChunkSize
 		next := end
@@ -88,10 +91,10 @@ func split(data []byte, yield func(piece []byte, offset int64, line int) bool) b
 				next = end - Overlap
 			}
 		}
-		if !yield(data[off:end], int64(off), line) {
+		if !yield(data[off:end], int64(off), p) {
 			return false
 		}
-		line += countNewlines(data[off:next])
+		p = p.after(data[off:next])
 		off = next
 	}
 	return true
@@ -106,14 +109,19 @@ func lastNewline(b []byte, within int) int {
 	return -1
 }
 
-func countNewlines(b []byte) int {
-	n := 0
-	for _, c := range b {
-		if c == '\n' {
-			n++
-		}
+// position is a 1-based line and column (in characters).
+type position struct{ line, col int }
+
+// after returns the position just after b, which starts at p.
+func (p position) after(b []byte) position {
+	last := bytes.LastIndexByte(b, '\n')
+	if last < 0 {
+		p.col += utf8.RuneCount(b)
+		return p
 	}
-	return n
+	p.line += bytes.Count(b, []byte{'\n'})
+	p.col = utf8.RuneCount(b[last+1:]) + 1
+	return p
 }
 
 // Reader scans one stream, such as standard input, under a display name.
@@ -132,7 +140,7 @@ func (s *Reader) Chunks(ctx context.Context) iter.Seq2[leak.Chunk, error] {
 	return func(yield func(leak.Chunk, error) bool) {
 		buf := make([]byte, 0, ChunkSize+Overlap)
 		var offset int64
-		line := 1
+		pos := position{line: 1, col: 1}
 		eof := false
 		first := true
 		for !eof {
@@ -170,12 +178,12 @@ func (s *Reader) Chunks(ctx context.Context) iter.Seq2[leak.Chunk, error] {
 			}
 			data := make([]byte, len(piece))
 			copy(data, piece)
-			if !yield(leak.Chunk{Data: data, Origin: leak.Origin{Path: s.Name, Line: line}, Offset: offset}, nil) {
+			if !yield(leak.Chunk{Data: data, Origin: leak.Origin{Path: s.Name, Line: pos.line, Column: pos.col}, Offset: offset}, nil) {
 				return
 			}
 			// Carry the unconsumed tail (after the cut, or the overlap).
 			consumed := len(piece) - keep
-			line += countNewlines(buf[:consumed])
+			pos = pos.after(buf[:consumed])
 			offset += int64(consumed)
 			rest := copy(buf[:cap(buf)], buf[consumed:])
 			buf = buf[:rest]
