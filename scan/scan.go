@@ -103,6 +103,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		errs = append(errs, fatal.Error())
 	}
 
+	slices.Sort(errs) // sources may report in any order
 	findings = dedupe(findings)
 	kept := findings[:0]
 	suppressed := 0

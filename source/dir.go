@@ -1,6 +1,7 @@
 package source
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/leakgate/leakgate/leak"
 )
@@ -52,11 +54,76 @@ func (s *Dir) Chunks(ctx context.Context) iter.Seq2[leak.Chunk, error] {
 		if fsys == nil {
 			fsys = os.DirFS(s.Root)
 		}
-		s.walk(ctx, fsys, yield)
+		s.walkParallel(ctx, fsys, yield)
 	}
 }
 
-func (s *Dir) walk(ctx context.Context, fsys fs.FS, yield func(leak.Chunk, error) bool) {
+// readers is how many files are read at once: reading ahead of the
+// detector keeps its workers busy while the walker waits on the disk.
+const readers = 4
+
+type fileJob struct {
+	path string
+	info fs.FileInfo
+}
+
+type result struct {
+	chunk leak.Chunk
+	err   error
+}
+
+// walkParallel walks the tree in one goroutine and reads files in several,
+// yielding chunks as they are ready (in no fixed order; scan sorts).
+func (s *Dir) walkParallel(ctx context.Context, fsys fs.FS, yield func(leak.Chunk, error) bool) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	out := make(chan result, 2*readers)
+	jobs := make(chan fileJob, 64)
+	send := func(c leak.Chunk, err error) bool {
+		select {
+		case out <- result{c, err}:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(jobs)
+		s.walk(ctx, fsys, send, func(j fileJob) bool {
+			select {
+			case jobs <- j:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		})
+	}()
+	for range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				if !s.file(ctx, fsys, j.path, j.path, j.info, send) {
+					return
+				}
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(out) }()
+	for r := range out {
+		if !yield(r.chunk, r.err) {
+			cancel()
+			for range out {
+			}
+			return
+		}
+	}
+}
+
+func (s *Dir) walk(ctx context.Context, fsys fs.FS, yield func(leak.Chunk, error) bool, job func(fileJob) bool) {
 	_ = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -89,7 +156,7 @@ func (s *Dir) walk(ctx context.Context, fsys fs.FS, yield func(leak.Chunk, error
 			}
 			return nil
 		}
-		if !s.file(ctx, fsys, p, p, info, yield) {
+		if !job(fileJob{p, info}) {
 			return fs.SkipAll
 		}
 		return nil
@@ -123,7 +190,7 @@ func (s *Dir) file(ctx context.Context, fsys fs.FS, p, rel string, info fs.FileI
 		s.c.tooLarge.Add(1)
 		return true
 	}
-	data, err := readFile(fsys, p, limit)
+	data, err := readFile(fsys, p, info.Size(), limit)
 	if err != nil {
 		s.c.unreadable.Add(1)
 		return yield(leak.Chunk{Origin: leak.Origin{Path: rel}}, fmt.Errorf("%s: %w", rel, unwrapPathError(err)))
@@ -149,14 +216,16 @@ func (s *Dir) file(ctx context.Context, fsys fs.FS, p, rel string, info fs.FileI
 	})
 }
 
-// readFile reads at most limit+1 bytes of a file.
-func readFile(fsys fs.FS, p string, limit int64) ([]byte, error) {
+// readFile reads at most limit+1 bytes of a file whose size was size.
+func readFile(fsys fs.FS, p string, size, limit int64) ([]byte, error) {
 	f, err := fsys.Open(p)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, limit+1))
+	buf := bytes.NewBuffer(make([]byte, 0, min(size, limit)+1))
+	_, err = buf.ReadFrom(io.LimitReader(f, limit+1))
+	return buf.Bytes(), err
 }
 
 // IsRepository reports whether dir is a git work tree root or a bare
