@@ -129,8 +129,22 @@ func (d *Detector) detect(data []byte, path string, depth int) []candidate {
 		lp := d.lowerBuf(len(data))
 		lower := *lp
 		toLowerASCII(lower, data)
+		var pathOK map[int]bool // rules with path filters, decided once per chunk
 		for _, m := range d.ac.FindAllOverlapping(lower) {
 			for _, ri := range d.keywords[m.PatternID] {
+				if r := d.set.Rules[ri]; len(r.Paths) > 0 || len(r.Allowlist.Paths) > 0 {
+					ok, seen := pathOK[ri]
+					if !seen {
+						ok = r.AppliesToPath(path) && !r.Allowlist.AllowsPath(path)
+						if pathOK == nil {
+							pathOK = map[int]bool{}
+						}
+						pathOK[ri] = ok
+					}
+					if !ok {
+						continue
+					}
+				}
 				wins = append(wins, d.windowFor(ri, data, m.Start, m.End))
 			}
 		}
@@ -197,8 +211,8 @@ func (d *Detector) runWindows(data []byte, path string, wins []window) []candida
 	var out []candidate
 	for _, w := range wins {
 		r := d.set.Rules[w.rule]
-		if !r.AppliesToPath(path) || r.Allowlist.AllowsPath(path) {
-			continue
+		if w.end-w.start == len(data) && (!r.AppliesToPath(path) || r.Allowlist.AllowsPath(path)) {
+			continue // a keyword-less rule, not filtered above
 		}
 		re := r.Compiled()
 		seg := data[w.start:w.end]
