@@ -168,4 +168,13 @@ type Chunk struct {
 	Origin Origin
 	// Offset is the byte offset of Data[0] in the whole file.
 	Offset int64
+	// Blob is the git object id of the content, for chunks from git; empty
+	// otherwise. A chunk with a Blob and no Data stands for content that was
+	// not read because the source was told it is already scanned (a cache
+	// hit): its findings come from the cache.
+	Blob string
+	// Also lists the other places where the same content was found (the
+	// same blob at other paths or commits). The content is scanned once and
+	// each of its findings is reported at Origin and at every place in Also.
+	Also []Origin
 }

@@ -38,6 +38,9 @@ type Config struct {
 	Progress io.Writer
 	// Now is the clock, injectable for tests.
 	Now func() time.Time
+	// Cache, when set, replays the findings of git blobs the source did
+	// not read and records those of the blobs it did (--cache).
+	Cache *Cache
 }
 
 // Result is what a scan found.
@@ -70,6 +73,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	p := pool.New().WithMaxGoroutines(cfg.Jobs)
 	var fatal error
+	lastBlob := "" // the blob being yielded when a scan is canceled may be partial
 	for chunk, err := range cfg.Source.Chunks(ctx) {
 		if err != nil {
 			if errors.Is(err, source.ErrFatal) {
@@ -79,14 +83,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			errs = append(errs, err.Error())
 			continue
 		}
+		if chunk.Data != nil {
+			lastBlob = chunk.Blob
+		}
 		p.Go(func() {
-			fs := cfg.Detector.Detect(chunk)
+			fs := detectChunk(&cfg, chunk)
 			if len(fs) == 0 {
 				return
-			}
-			for i := range fs {
-				fs[i].Offset += int(chunk.Offset)
-				fs[i].End += int(chunk.Offset)
 			}
 			nfound.Add(int64(len(fs)))
 			mu.Lock()
@@ -96,6 +99,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	p.Wait()
 	stopProgress()
+	if cfg.Cache != nil && ctx.Err() != nil && lastBlob != "" {
+		cfg.Cache.forget(lastBlob)
+	}
 	if fatal != nil && len(findings) == 0 && cfg.Source.Stats().Files == 0 {
 		return nil, fatal
 	}

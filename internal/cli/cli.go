@@ -126,6 +126,7 @@ type scanFlags struct {
 	rangeSpec   string
 	staged      bool
 	noProgress  bool
+	cache       string
 }
 
 func (e *env) scanCmd() *cobra.Command {
@@ -133,7 +134,11 @@ func (e *env) scanCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "scan [flags] [PATH]",
 		Short: "Scan a directory, a repository or standard input (\"-\") for secrets",
-		Long: `Scan PATH (default ".") for secrets. With --no-git, or when PATH is not a git
+		Long: `Scan PATH (default ".") for secrets. When PATH is a git repository (a work
+tree or a bare repository), every blob reachable from any ref is scanned once
+and each finding names the commit that introduced it; --range A..B scans only
+what the commits in that range added, --staged only the staged changes.
+With --no-git, or when PATH is not a git
 repository, the files on disk under PATH are scanned (.git/ skipped, symlinks
 not followed, binary and oversized files skipped and counted). "-" reads
 standard input.
@@ -165,6 +170,7 @@ finding, but the scan was incomplete or could not run.`,
 	fl.BoolVar(&f.noProgress, "no-progress", false, "no progress display on stderr")
 	fl.StringVar(&f.rangeSpec, "range", "", "only what the commits in `A..B` added")
 	fl.BoolVar(&f.staged, "staged", false, "only the staged changes")
+	fl.StringVar(&f.cache, "cache", "", "remember scanned git blobs and their findings in `FILE`; later scans read only new blobs")
 	return c
 }
 
@@ -187,11 +193,9 @@ func (e *env) runScan(ctx context.Context, path string, f *scanFlags) error {
 	} else if _, err := os.Lstat(path); err != nil {
 		return usageError("scan %s: %v", path, unwrapOS(err))
 	}
-	if f.rangeSpec != "" || f.staged {
-		return usageError("--range and --staged need git history scanning, which is not available in this build yet")
-	}
-	if !stdinScan && !f.noGit && source.IsRepository(path) {
-		return usageError("%s is a git repository: git history scanning is not available in this build yet; scan the files on disk with --no-git", path)
+	useGit, err := gitScan(path, stdinScan, f)
+	if err != nil {
+		return err
 	}
 
 	set, err := loadRules(root, f.config)
@@ -208,18 +212,30 @@ func (e *env) runScan(ctx context.Context, path string, f *scanFlags) error {
 	}
 
 	var src source.Source
-	if stdinScan {
+	var gitSrc *source.Git
+	var cache *scan.Cache
+	switch {
+	case stdinScan:
 		src = &source.Reader{R: e.stdin, Name: "<stdin>"}
-	} else {
+	case useGit:
+		gitSrc = gitSource(path, f)
+		if cache, err = e.openCache(gitSrc, f, set); err != nil {
+			return &exitError{code: scan.ExitIncomplete, err: err}
+		}
+		src = gitSrc
+	default:
 		src = &source.Dir{Root: path, MaxFileSize: f.maxFileSize}
 	}
-	cfg := scan.Config{Source: src, Detector: det, Jobs: f.jobs, Suppress: suppress}
+	cfg := scan.Config{Source: src, Detector: det, Jobs: f.jobs, Suppress: suppress, Cache: cache}
 	if !f.noProgress && isTerminal(e.stderr) {
 		cfg.Progress = e.stderr
 	}
 	res, err := scan.Run(ctx, cfg)
 	if err != nil {
 		return &exitError{code: scan.ExitIncomplete, err: fmt.Errorf("scan %s: %w", path, err)}
+	}
+	if gitSrc != nil {
+		e.gitNotes(gitSrc, cache, f)
 	}
 
 	out := e.stdout

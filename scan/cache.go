@@ -1,0 +1,306 @@
+package scan
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/leakgate/leakgate/leak"
+	"github.com/leakgate/leakgate/rules"
+)
+
+// Cache remembers the git blobs already scanned with one rule set and what
+// was found in them (--cache FILE), so that a later scan reads only new
+// blobs and still reports the old findings. It is keyed by blob id and
+// path class (see pathClass): the same blob at a path that a rule treats
+// differently is scanned again. A cache made with another rule set (or
+// other detector options) is discarded.
+//
+// The file holds raw secrets, so it is written readable by its owner only.
+// Cache is safe for concurrent use.
+type Cache struct {
+	path    string
+	version string
+	set     *rules.Set
+
+	mu      sync.Mutex
+	entries map[string]*cacheEntry
+	classes map[string]string // path -> pathClass, memoized
+	dirty   bool
+	// Reset says why an existing cache file was discarded ("" if it was
+	// not): another rule set, or an unreadable file.
+	Reset string
+}
+
+type cacheEntry struct {
+	skipped bool                       // binary or LFS: nothing to scan
+	classes map[string][]cachedFinding // path class -> findings (none: clean)
+}
+
+// cachedFinding is a finding without its place.
+type cachedFinding struct {
+	Rule        string   `json:"r"`
+	Description string   `json:"d,omitempty"`
+	Secret      string   `json:"s"`
+	Fingerprint string   `json:"f"`
+	Line        int      `json:"l"`
+	Column      int      `json:"c"`
+	Offset      int      `json:"o"`
+	End         int      `json:"e"`
+	Entropy     float64  `json:"h,omitempty"`
+	Decoded     []string `json:"x,omitempty"`
+	Tags        []string `json:"t,omitempty"`
+}
+
+const cacheMagic = "leakgate-cache 1"
+
+// OpenCache reads the cache at path for a rule set; version identifies the
+// rule set and detector options (a different version discards the file's
+// content). A file that does not exist yet gives an empty cache.
+func OpenCache(path, version string, set *rules.Set) (*Cache, error) {
+	c := &Cache{path: path, version: version, set: set, entries: map[string]*cacheEntry{}, classes: map[string]string{}}
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return c, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<20)
+	head, err := r.ReadString('\n')
+	if err != nil || !strings.HasPrefix(head, cacheMagic+" ") {
+		c.Reset = "not a leakgate cache file"
+		c.dirty = true
+		return c, nil
+	}
+	if strings.TrimSpace(strings.TrimPrefix(head, cacheMagic+" ")) != version {
+		c.Reset = "made with another rule set"
+		c.dirty = true
+		return c, nil
+	}
+	for n := 2; ; n++ {
+		line, err := r.ReadBytes('\n')
+		if len(line) == 0 && err != nil {
+			break
+		}
+		if perr := c.parseLine(bytes.TrimSuffix(line, []byte{'\n'})); perr != nil {
+			c.entries = map[string]*cacheEntry{}
+			c.Reset = fmt.Sprintf("line %d: %v", n, perr)
+			c.dirty = true
+			return c, nil
+		}
+	}
+	return c, nil
+}
+
+func (c *Cache) parseLine(line []byte) error {
+	blob, rest, _ := bytes.Cut(line, []byte{' '})
+	class, data, _ := bytes.Cut(rest, []byte{' '})
+	if len(blob) < 40 || len(class) == 0 {
+		return errors.New("malformed")
+	}
+	e := c.entry(string(blob))
+	if string(class) == "-" {
+		e.skipped = true
+		return nil
+	}
+	var fs []cachedFinding
+	if len(data) > 0 {
+		if err := json.Unmarshal(data, &fs); err != nil {
+			return err
+		}
+	}
+	e.classes[string(class)] = fs
+	return nil
+}
+
+func (c *Cache) entry(blob string) *cacheEntry {
+	e := c.entries[blob]
+	if e == nil {
+		e = &cacheEntry{classes: map[string][]cachedFinding{}}
+		c.entries[blob] = e
+	}
+	return e
+}
+
+// class returns the path class of p; c.mu is held.
+func (c *Cache) class(p string) string {
+	k, ok := c.classes[p]
+	if !ok {
+		k = pathClass(c.set, p)
+		c.classes[p] = k
+	}
+	return k
+}
+
+// Len is the number of blobs in the cache.
+func (c *Cache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.entries)
+}
+
+// Known reports whether blob was scanned for every one of its places (for
+// source.Git.Known).
+func (c *Cache) Known(blob string, places []leak.Origin) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entries[blob]
+	if e == nil {
+		return false
+	}
+	if e.skipped {
+		return true
+	}
+	for _, o := range places {
+		if _, ok := e.classes[c.class(o.Path)]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// Skip records a blob that has nothing to scan whatever its path (binary,
+// or a Git LFS pointer), for source.Git.Skip.
+func (c *Cache) Skip(blob string) {
+	c.mu.Lock()
+	c.entry(blob).skipped = true
+	c.dirty = true
+	c.mu.Unlock()
+}
+
+// replay returns the cached findings of a chunk's blob at each of its
+// places.
+func (c *Cache) replay(ch leak.Chunk) []leak.Finding {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entries[ch.Blob]
+	if e == nil || e.skipped {
+		return nil
+	}
+	clean := true
+	for _, fs := range e.classes {
+		clean = clean && len(fs) == 0
+	}
+	if clean {
+		return nil
+	}
+	var out []leak.Finding
+	for i := -1; i < len(ch.Also); i++ {
+		o := ch.Origin
+		if i >= 0 {
+			o = ch.Also[i]
+		}
+		for _, cf := range e.classes[c.class(o.Path)] {
+			f := leak.Finding{
+				RuleID: cf.Rule, Description: cf.Description, Secret: leak.NewSecret(cf.Secret),
+				Fingerprint: cf.Fingerprint, Origin: o, Offset: cf.Offset, End: cf.End,
+				Entropy: cf.Entropy, Decoded: cf.Decoded, Tags: cf.Tags, Status: leak.Unchecked,
+			}
+			f.Origin.Line, f.Origin.Column = cf.Line, cf.Column
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// record adds the findings of one chunk of blob at a path class (fs may be
+// empty: the class is then known clean).
+func (c *Cache) record(blob, class string, fs []leak.Finding) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entry(blob)
+	list := e.classes[class]
+	for _, f := range fs {
+		list = append(list, cachedFinding{
+			Rule: f.RuleID, Description: f.Description, Secret: f.Secret.Reveal(), Fingerprint: f.Fingerprint,
+			Line: f.Origin.Line, Column: f.Origin.Column, Offset: f.Offset, End: f.End,
+			Entropy: f.Entropy, Decoded: f.Decoded, Tags: f.Tags,
+		})
+	}
+	if list == nil {
+		list = []cachedFinding{}
+	}
+	e.classes[class] = list
+	c.dirty = true
+}
+
+// forget drops a blob whose scan may be incomplete (a canceled scan).
+func (c *Cache) forget(blob string) {
+	c.mu.Lock()
+	delete(c.entries, blob)
+	c.mu.Unlock()
+}
+
+// Save writes the cache back to its file (atomically, mode 0600) if
+// anything changed.
+func (c *Cache) Save() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.dirty {
+		return nil
+	}
+	dir := filepath.Dir(c.path)
+	tmp, err := os.CreateTemp(dir, ".leakgate-cache-*")
+	if err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	w := bufio.NewWriterSize(tmp, 1<<20)
+	fmt.Fprintf(w, "%s %s\n", cacheMagic, c.version)
+	ids := make([]string, 0, len(c.entries))
+	for id := range c.entries {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		e := c.entries[id]
+		if e.skipped {
+			fmt.Fprintf(w, "%s -\n", id)
+			continue
+		}
+		classes := make([]string, 0, len(e.classes))
+		for k := range e.classes {
+			classes = append(classes, k)
+		}
+		slices.Sort(classes)
+		for _, k := range classes {
+			fs := e.classes[k]
+			if len(fs) == 0 {
+				fmt.Fprintf(w, "%s %s\n", id, k)
+				continue
+			}
+			data, err := json.Marshal(fs)
+			if err != nil {
+				tmp.Close()
+				return fmt.Errorf("cache: %w", err)
+			}
+			fmt.Fprintf(w, "%s %s %s\n", id, k, data)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("cache: %w", err)
+	}
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("cache: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), c.path); err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	c.dirty = false
+	return nil
+}

@@ -1,0 +1,599 @@
+package source
+
+import (
+	"bytes"
+	"compress/zlib"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/leakgate/leakgate/leak"
+)
+
+// testRepo builds a git repository with fixed identities and dates, so
+// that commit hashes are the same on every run.
+type testRepo struct {
+	t    *testing.T
+	dir  string
+	tick int
+}
+
+func gitTestEnv() []string {
+	return append(os.Environ(),
+		"GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
+		"GIT_AUTHOR_NAME=Ada Author", "GIT_AUTHOR_EMAIL=ada@example.com",
+		"GIT_COMMITTER_NAME=Cy Committer", "GIT_COMMITTER_EMAIL=cy@example.com",
+	)
+}
+
+func newTestRepo(t *testing.T, args ...string) *testRepo {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git not installed")
+	}
+	r := &testRepo{t: t, dir: t.TempDir()}
+	r.git(append([]string{"-c", "init.defaultBranch=main", "init", "-q"}, args...)...)
+	return r
+}
+
+// git runs git in the repository and returns its trimmed output.
+func (r *testRepo) git(args ...string) string {
+	r.t.Helper()
+	return gitIn(r.t, r.dir, r.tick, args...)
+}
+
+func gitIn(t *testing.T, dir string, tick int, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	date := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(tick) * time.Hour).Format(time.RFC3339)
+	cmd.Env = append(gitTestEnv(), "GIT_AUTHOR_DATE="+date, "GIT_COMMITTER_DATE="+date)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func (r *testRepo) write(path, content string) {
+	r.t.Helper()
+	p := filepath.Join(r.dir, path)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		r.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// commit stages everything and commits; it returns the commit hash.
+func (r *testRepo) commit(msg string) string {
+	r.t.Helper()
+	r.tick++
+	r.git("add", "-A")
+	r.git("commit", "-q", "--allow-empty", "-m", msg)
+	return r.git("rev-parse", "HEAD")
+}
+
+func (r *testRepo) blob(content string) string {
+	r.t.Helper()
+	cmd := exec.Command("git", "hash-object", "--stdin")
+	cmd.Dir = r.dir
+	cmd.Stdin = strings.NewReader(content)
+	out, err := cmd.Output()
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// gotBlob is what a scan yielded for one blob.
+type gotBlob struct {
+	Data   string
+	Places []string // "path@commit" (commit "" for staged)
+	Known  bool
+}
+
+type gitResult struct {
+	blobs  map[string]*gotBlob
+	errs   []error
+	fatal  error
+	source *Git
+}
+
+func scanGit(t *testing.T, g *Git) gitResult {
+	t.Helper()
+	return scanGitCtx(context.Background(), t, g)
+}
+
+func scanGitCtx(ctx context.Context, t *testing.T, g *Git) gitResult {
+	t.Helper()
+	res := gitResult{blobs: map[string]*gotBlob{}, source: g}
+	for c, err := range g.Chunks(ctx) {
+		if err != nil {
+			if errors.Is(err, ErrFatal) {
+				res.fatal = err
+			} else {
+				res.errs = append(res.errs, err)
+			}
+			continue
+		}
+		if c.Blob == "" {
+			t.Fatalf("git chunk without blob id: %+v", c)
+		}
+		b := res.blobs[c.Blob]
+		if b == nil {
+			b = &gotBlob{Known: c.Data == nil}
+			for _, o := range append([]leak.Origin{c.Origin}, c.Also...) {
+				b.Places = append(b.Places, o.Path+"@"+o.Commit)
+			}
+			res.blobs[c.Blob] = b
+		}
+		b.Data += string(c.Data)
+	}
+	return res
+}
+
+// byContent finds the blob with the given content.
+func (r gitResult) byContent(t *testing.T, content string) *gotBlob {
+	t.Helper()
+	for _, b := range r.blobs {
+		if b.Data == content {
+			return b
+		}
+	}
+	t.Fatalf("no blob with content %q among %d", content, len(r.blobs))
+	return nil
+}
+
+func (r gitResult) contents() []string {
+	var out []string
+	for _, b := range r.blobs {
+		out = append(out, b.Data)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestGitHistoryAttribution(t *testing.T) {
+	t.Parallel()
+	r := newTestRepo(t)
+	r.write("README", "hello\n")
+	c1 := r.commit("first")
+	r.write("config/app.env", "KEY=added-then-deleted\n")
+	c2 := r.commit("add a secret")
+	os.Remove(filepath.Join(r.dir, "config/app.env"))
+	r.commit("delete it")
+	// The same content again, in another file: one blob, two places.
+	r.write("other/copy.env", "KEY=added-then-deleted\n")
+	c4 := r.commit("copy it elsewhere")
+	// A branch that adds the same blob at the first path again: the earlier
+	// commit keeps it.
+	r.git("checkout", "-q", "-b", "feature")
+	r.write("config/app.env", "KEY=added-then-deleted\n")
+	r.write("feature.txt", "feature work\n")
+	cf := r.commit("feature")
+	r.git("checkout", "-q", "main")
+	r.write("main.txt", "main work\n")
+	r.commit("main work")
+	// A merge that adds a file of its own (an "evil merge").
+	r.tick++
+	r.git("merge", "-q", "--no-ff", "--no-commit", "feature")
+	r.write("merge-only.txt", "added in the merge\n")
+	r.git("add", "-A")
+	r.git("commit", "-q", "-m", "merge feature")
+	cm := r.git("rev-parse", "HEAD")
+	// A renamed file: the blob keeps its first path and commit, and gets the
+	// new path with the renaming commit.
+	r.git("mv", "README", "README.md")
+	cr := r.commit("rename")
+
+	res := scanGit(t, &Git{Dir: r.dir})
+	if res.fatal != nil || res.errs != nil {
+		t.Fatalf("fatal %v, errors %v", res.fatal, res.errs)
+	}
+	want := []string{"added in the merge\n", "feature work\n", "hello\n", "KEY=added-then-deleted\n", "main work\n"}
+	slices.Sort(want)
+	if diff := cmp.Diff(want, res.contents()); diff != "" {
+		t.Errorf("blobs (-want +got):\n%s", diff)
+	}
+	check := func(content string, places ...string) {
+		t.Helper()
+		if diff := cmp.Diff(places, res.byContent(t, content).Places); diff != "" {
+			t.Errorf("places of %q (-want +got):\n%s", content, diff)
+		}
+	}
+	check("KEY=added-then-deleted\n", "config/app.env@"+c2, "other/copy.env@"+c4)
+	check("feature work\n", "feature.txt@"+cf)
+	check("added in the merge\n", "merge-only.txt@"+cm)
+	check("hello\n", "README@"+c1, "README.md@"+cr)
+
+	st, gs := res.source.Stats(), res.source.GitStats()
+	if st.Files != 5 || gs.Blobs != 5 || gs.Commits != 8 {
+		t.Errorf("stats %+v %+v", st, gs)
+	}
+	if len(res.source.Notes()) != 0 {
+		t.Errorf("notes %q", res.source.Notes())
+	}
+}
+
+func TestGitOrigin(t *testing.T) {
+	t.Parallel()
+	r := newTestRepo(t)
+	r.write("a.txt", "content\n")
+	c := r.commit("one")
+	var got leak.Chunk
+	for ch, err := range (&Git{Dir: r.dir}).Chunks(context.Background()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = ch
+	}
+	want := leak.Origin{Repo: r.dir, Commit: c, Author: "Ada Author", Email: "ada@example.com",
+		Time: time.Date(2020, 1, 1, 1, 0, 0, 0, time.UTC), Path: "a.txt", Line: 1, Column: 1}
+	if diff := cmp.Diff(want, got.Origin, cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })); diff != "" {
+		t.Errorf("origin (-want +got):\n%s", diff)
+	}
+	if got.Blob != r.blob("content\n") {
+		t.Errorf("blob %s", got.Blob)
+	}
+}
+
+func TestGitAllRefKinds(t *testing.T) {
+	t.Parallel()
+	r := newTestRepo(t)
+	r.write("a.txt", "on main\n")
+	r.commit("main")
+	// A commit reachable only from an annotated tag.
+	r.git("checkout", "-q", "--detach")
+	r.write("tagged.txt", "only in a tag\n")
+	r.commit("tagged")
+	r.git("tag", "-a", "-m", "release", "v1")
+	r.git("checkout", "-q", "main")
+	// A remote-tracking ref.
+	r.git("checkout", "-q", "--detach")
+	r.write("remote.txt", "only on a remote\n")
+	r.commit("remote")
+	r.git("update-ref", "refs/remotes/origin/topic", "HEAD")
+	r.git("checkout", "-q", "main")
+	// A stash, with a staged change and an untracked file.
+	r.write("a.txt", "stashed change\n")
+	r.git("add", "a.txt")
+	r.write("untracked.txt", "stashed untracked\n")
+	r.git("stash", "push", "-q", "--include-untracked")
+	// A note.
+	r.git("notes", "add", "-m", "a note", "HEAD")
+
+	res := scanGit(t, &Git{Dir: r.dir})
+	if res.fatal != nil || res.errs != nil {
+		t.Fatalf("fatal %v, errors %v", res.fatal, res.errs)
+	}
+	for _, c := range []string{"on main\n", "only in a tag\n", "only on a remote\n", "stashed change\n", "stashed untracked\n", "a note\n"} {
+		res.byContent(t, c)
+	}
+}
+
+func TestGitSkips(t *testing.T) {
+	t.Parallel()
+	r := newTestRepo(t)
+	r.write("text.txt", "plain text\n")
+	r.write("image.bin", "GIF89a\x00\x01\x02binary")
+	r.write("big.txt", strings.Repeat("x", 200)+"\n")
+	r.write("model.bin", "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n")
+	if err := os.Symlink("text.txt", filepath.Join(r.dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	r.git("add", "-A")
+	r.git("update-index", "--add", "--cacheinfo", "160000,"+strings.Repeat("1", 40)+",vendor/sub")
+	r.git("commit", "-q", "-m", "all kinds")
+	var skipped []string
+	res := scanGit(t, &Git{Dir: r.dir, MaxFileSize: 180, Skip: func(b string) { skipped = append(skipped, b) }})
+	if res.fatal != nil || res.errs != nil {
+		t.Fatalf("fatal %v, errors %v", res.fatal, res.errs)
+	}
+	if diff := cmp.Diff([]string{"plain text\n"}, res.contents()); diff != "" {
+		t.Errorf("blobs (-want +got):\n%s", diff)
+	}
+	st, gs := res.source.Stats(), res.source.GitStats()
+	if st.Files != 1 || st.Binary != 1 || st.TooLarge != 1 || st.Symlinks != 1 || gs.LFS != 1 || gs.Submodules != 1 {
+		t.Errorf("stats %+v %+v", st, gs)
+	}
+	if len(skipped) != 2 {
+		t.Errorf("Skip told of %d blobs, want 2 (binary, LFS)", len(skipped))
+	}
+}
+
+func TestGitLargeBlobChunks(t *testing.T) {
+	t.Parallel()
+	r := newTestRepo(t)
+	line := strings.Repeat("y", 99) + "\n"
+	big := strings.Repeat(line, (ChunkSize/len(line))+500)
+	r.write("big.txt", big)
+	r.commit("big")
+	n := 0
+	var data strings.Builder
+	for c, err := range (&Git{Dir: r.dir}).Chunks(context.Background()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int64(data.Len()) != c.Offset {
+			t.Fatalf("chunk %d at offset %d, want %d", n, c.Offset, data.Len())
+		}
+		data.Write(c.Data)
+		n++
+	}
+	if n != 2 || data.String() != big {
+		t.Errorf("%d chunks, %d bytes; want 2 chunks, %d bytes", n, data.Len(), len(big))
+	}
+}
+
+func TestGitBareAndShallow(t *testing.T) {
+	t.Parallel()
+	r := newTestRepo(t)
+	r.write("a.txt", "one\n")
+	r.commit("one")
+	r.write("a.txt", "two\n")
+	r.commit("two")
+	r.git("gc", "-q") // packed objects
+	r.write("a.txt", "three\n")
+	head := r.commit("three") // and a loose one
+
+	bare := filepath.Join(t.TempDir(), "bare.git")
+	gitIn(t, r.dir, 0, "clone", "-q", "--bare", r.dir, bare)
+	res := scanGit(t, &Git{Dir: bare})
+	if res.fatal != nil || res.errs != nil {
+		t.Fatalf("bare: fatal %v, errors %v", res.fatal, res.errs)
+	}
+	if diff := cmp.Diff([]string{"one\n", "three\n", "two\n"}, res.contents()); diff != "" {
+		t.Errorf("bare (-want +got):\n%s", diff)
+	}
+
+	// A clone that borrows its objects through alternates.
+	shared := filepath.Join(t.TempDir(), "shared")
+	gitIn(t, r.dir, 0, "clone", "-q", "--shared", r.dir, shared)
+	res = scanGit(t, &Git{Dir: shared})
+	if res.fatal != nil || res.errs != nil || len(res.blobs) != 3 {
+		t.Fatalf("alternates: fatal %v, errors %v, %d blobs", res.fatal, res.errs, len(res.blobs))
+	}
+
+	shallow := filepath.Join(t.TempDir(), "shallow")
+	gitIn(t, r.dir, 0, "clone", "-q", "--depth", "1", "file://"+r.dir, shallow)
+	g := &Git{Dir: shallow}
+	res = scanGit(t, g)
+	if res.fatal != nil || res.errs != nil {
+		t.Fatalf("shallow: fatal %v, errors %v", res.fatal, res.errs)
+	}
+	if diff := cmp.Diff([]string{"three\n"}, res.contents()); diff != "" {
+		t.Errorf("shallow (-want +got):\n%s", diff)
+	}
+	if b := res.byContent(t, "three\n"); b.Places[0] != "a.txt@"+head {
+		t.Errorf("shallow places %q", b.Places)
+	}
+	if notes := g.Notes(); len(notes) != 1 || !strings.Contains(notes[0], "shallow") {
+		t.Errorf("notes %q, want one about the shallow clone", notes)
+	}
+}
+
+func TestGitMissingAndCorruptObjects(t *testing.T) {
+	t.Parallel()
+	r := newTestRepo(t)
+	r.write("a.txt", "first file\n")
+	r.write("b.txt", "second file\n")
+	r.write("c.txt", "third file\n")
+	r.write("d.txt", "fourth file\n")
+	r.write("e.txt", "fifth file\n")
+	r.write("f.txt", "sixth file\n")
+	r.commit("files")
+	object := func(id string) string { return filepath.Join(r.dir, ".git", "objects", id[:2], id[2:]) }
+	missing := r.blob("second file\n")
+	if err := os.Remove(object(missing)); err != nil {
+		t.Fatal(err)
+	}
+	corrupt := r.blob("third file\n")
+	os.Chmod(object(corrupt), 0o644)
+	if err := os.WriteFile(object(corrupt), []byte("not zlib at all"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A well-formed object whose content is shorter than its header says:
+	// git cat-file stops short, and a new one takes over after it.
+	truncated := r.blob("fifth file\n")
+	os.Chmod(object(truncated), 0o644)
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	zw.Write([]byte("blob 40\x00short"))
+	zw.Close()
+	if err := os.WriteFile(object(truncated), z.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g := &Git{Dir: r.dir}
+	res := scanGit(t, g)
+	if res.fatal != nil {
+		t.Fatal(res.fatal)
+	}
+	if diff := cmp.Diff([]string{"first file\n", "fourth file\n", "sixth file\n"}, res.contents()); diff != "" {
+		t.Errorf("blobs (-want +got):\n%s", diff)
+	}
+	if len(res.errs) != 3 {
+		t.Fatalf("errors %v, want 3", res.errs)
+	}
+	all := fmt.Sprint(res.errs)
+	for _, want := range []string{missing, "b.txt", corrupt, "c.txt", truncated, "e.txt"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("errors %q do not name %s", all, want)
+		}
+	}
+	if gs := g.GitStats(); gs.Missing != 3 || g.Stats().Unreadable != 3 {
+		t.Errorf("stats %+v", gs)
+	}
+}
+
+func TestGitRange(t *testing.T) {
+	t.Parallel()
+	r := newTestRepo(t)
+	r.write("a.txt", "base\n")
+	base := r.commit("base")
+	r.git("checkout", "-q", "-b", "pr")
+	r.write("b.txt", "pr one\n")
+	c2 := r.commit("pr one")
+	r.write("a.txt", "pr two\n")
+	c3 := r.commit("pr two")
+	r.git("checkout", "-q", "main")
+	r.write("m.txt", "main moves on\n")
+	r.commit("main")
+
+	res := scanGit(t, &Git{Dir: r.dir, Range: base + "..pr"})
+	if res.fatal != nil || res.errs != nil {
+		t.Fatalf("fatal %v, errors %v", res.fatal, res.errs)
+	}
+	if diff := cmp.Diff([]string{"pr one\n", "pr two\n"}, res.contents()); diff != "" {
+		t.Errorf("range blobs (-want +got):\n%s", diff)
+	}
+	if p := res.byContent(t, "pr two\n").Places; p[0] != "a.txt@"+c3 {
+		t.Errorf("places %q", p)
+	}
+	if p := res.byContent(t, "pr one\n").Places; p[0] != "b.txt@"+c2 {
+		t.Errorf("places %q", p)
+	}
+
+	res = scanGit(t, &Git{Dir: r.dir, Range: "main...pr"})
+	if diff := cmp.Diff([]string{"main moves on\n", "pr one\n", "pr two\n"}, res.contents()); diff != "" {
+		t.Errorf("symmetric range blobs (-want +got):\n%s", diff)
+	}
+
+	for _, bad := range []string{"nosuchref..main", "main", "--all..main"} {
+		res = scanGit(t, &Git{Dir: r.dir, Range: bad})
+		if res.fatal == nil {
+			t.Errorf("range %q: no fatal error", bad)
+		}
+	}
+}
+
+func TestGitStaged(t *testing.T) {
+	t.Parallel()
+	r := newTestRepo(t)
+	// No commits yet.
+	r.write("new.txt", "staged before any commit\n")
+	r.write("unstaged.txt", "not added\n")
+	r.git("add", "new.txt")
+	res := scanGit(t, &Git{Dir: r.dir, Staged: true})
+	if res.fatal != nil || res.errs != nil {
+		t.Fatalf("fatal %v, errors %v", res.fatal, res.errs)
+	}
+	if diff := cmp.Diff([]string{"staged before any commit\n"}, res.contents()); diff != "" {
+		t.Errorf("blobs (-want +got):\n%s", diff)
+	}
+	if p := res.byContent(t, "staged before any commit\n").Places; !slices.Equal(p, []string{"new.txt@"}) {
+		t.Errorf("places %q", p)
+	}
+
+	r.commit("first")
+	r.write("new.txt", "changed and staged\n")
+	r.write("other.txt", "also staged\n")
+	r.git("add", "new.txt", "other.txt")
+	r.write("new.txt", "changed again, not staged\n")
+	res = scanGit(t, &Git{Dir: r.dir, Staged: true})
+	if diff := cmp.Diff([]string{"also staged\n", "changed and staged\n"}, res.contents()); diff != "" {
+		t.Errorf("blobs (-want +got):\n%s", diff)
+	}
+}
+
+func TestGitKnown(t *testing.T) {
+	t.Parallel()
+	r := newTestRepo(t)
+	r.write("a.txt", "known\n")
+	r.write("b.txt", "new\n")
+	c := r.commit("one")
+	known := r.blob("known\n")
+	var asked []string
+	g := &Git{Dir: r.dir, Known: func(b string, places []leak.Origin) bool {
+		asked = append(asked, b)
+		return b == known
+	}}
+	res := scanGit(t, g)
+	if len(asked) != 2 {
+		t.Errorf("Known asked %d times", len(asked))
+	}
+	b := res.blobs[known]
+	if b == nil || !b.Known || b.Data != "" || b.Places[0] != "a.txt@"+c {
+		t.Errorf("known blob: %+v", b)
+	}
+	if g.Stats().Files != 1 || g.GitStats().Known != 1 {
+		t.Errorf("stats %+v %+v", g.Stats(), g.GitStats())
+	}
+}
+
+func TestGitNotARepository(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git not installed")
+	}
+	res := scanGit(t, &Git{Dir: t.TempDir()})
+	if res.fatal == nil || !strings.Contains(res.fatal.Error(), "not a git repository") {
+		t.Errorf("fatal = %v", res.fatal)
+	}
+}
+
+func TestGitEmptyRepository(t *testing.T) {
+	t.Parallel()
+	r := newTestRepo(t)
+	res := scanGit(t, &Git{Dir: r.dir})
+	if res.fatal != nil || res.errs != nil || len(res.blobs) != 0 {
+		t.Errorf("fatal %v, errors %v, %d blobs", res.fatal, res.errs, len(res.blobs))
+	}
+}
+
+func TestGitCancel(t *testing.T) {
+	t.Parallel()
+	r := newTestRepo(t)
+	for i := range 50 {
+		r.write(fmt.Sprintf("f%d.txt", i), fmt.Sprintf("file %d\n", i))
+	}
+	r.commit("many")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	n := 0
+	for _, err := range (&Git{Dir: r.dir}).Chunks(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if n == 3 {
+			cancel()
+		}
+	}
+	if n > 4 {
+		t.Errorf("%d chunks after cancel at 3", n)
+	}
+	// Stopping the iteration early is fine too.
+	for range (&Git{Dir: r.dir}).Chunks(context.Background()) {
+		break
+	}
+}
+
+func TestParseRaw(t *testing.T) {
+	t.Parallel()
+	z := strings.Repeat("0", 40)
+	a, b := strings.Repeat("a", 40), strings.Repeat("b", 40)
+	for _, tc := range []struct{ line, mode, id string }{
+		{":000000 100644 " + z + " " + a + " A", "100644", a},
+		{":100644 000000 " + a + " " + z + " D", "000000", z},
+		{"::100644 100644 100755 " + a + " " + a + " " + b + " MM", "100755", b},
+	} {
+		mode, id, err := parseRaw(tc.line)
+		if err != nil || mode != tc.mode || id != tc.id {
+			t.Errorf("parseRaw(%q) = %q, %q, %v", tc.line, mode, id, err)
+		}
+	}
+	if _, _, err := parseRaw(":100644 A"); err == nil {
+		t.Error("malformed line accepted")
+	}
+}
