@@ -181,7 +181,7 @@ func (d *Detector) detectDecoded(data []byte, path string, depth int) []candidat
 		prefix := len(buf)
 		buf = append(buf, seg.decoded...)
 		for _, c := range d.detect(buf, path, depth+1) {
-			if c.end <= prefix {
+			if c.start < prefix {
 				continue // found in the context, which the outer scan covers
 			}
 			c.start, c.end = seg.start, seg.end

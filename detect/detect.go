@@ -10,6 +10,7 @@
 package detect
 
 import (
+	"iter"
 	"slices"
 	"sort"
 	"sync"
@@ -42,12 +43,14 @@ const (
 
 // Detector runs a rule set over chunks. Build it once with New and share it.
 type Detector struct {
-	set      *rules.Set
-	ac       *ahocorasick.Automaton
-	keywords [][]int // keyword id -> indexes of the rules that use it
-	noKw     []int   // rules without keywords: run over the whole chunk
-	opts     Options
-	bufs     sync.Pool
+	set        *rules.Set
+	ac         *ahocorasick.Automaton
+	keywords   [][]int  // keyword id -> indexes of the rules that use it
+	patterns   []string // keyword id -> keyword
+	maxKeyword int      // length of the longest keyword
+	noKw       []int    // rules without keywords: run over the whole chunk
+	opts       Options
+	bufs       sync.Pool
 }
 
 // New compiles a detector for a validated rule set.
@@ -69,6 +72,8 @@ func New(set *rules.Set, opts Options) (*Detector, error) {
 				id = len(pats)
 				ids[k] = id
 				pats = append(pats, []byte(k))
+				d.patterns = append(d.patterns, k)
+				d.maxKeyword = max(d.maxKeyword, len(k))
 				d.keywords = append(d.keywords, nil)
 			}
 			if !slices.Contains(d.keywords[id], i) {
@@ -84,6 +89,16 @@ func New(set *rules.Set, opts Options) (*Detector, error) {
 		d.ac = ac
 	}
 	return d, nil
+}
+
+// keywordID returns the automaton's pattern id of a keyword, or -1.
+func (d *Detector) keywordID(k string) int {
+	for id, kw := range d.patterns {
+		if kw == k {
+			return id
+		}
+	}
+	return -1
 }
 
 // Rules returns the rule set the detector runs.
@@ -130,7 +145,8 @@ func (d *Detector) detect(data []byte, path string, depth int) []candidate {
 		lower := *lp
 		toLowerASCII(lower, data)
 		var pathOK map[int]bool // rules with path filters, decided once per chunk
-		for _, m := range d.ac.FindAllOverlapping(lower) {
+		var lastWin map[int]int // rule -> index in wins of its latest window
+		for m := range d.keywordHits(lower) {
 			for _, ri := range d.keywords[m.PatternID] {
 				if r := d.set.Rules[ri]; len(r.Paths) > 0 || len(r.Allowlist.Paths) > 0 {
 					ok, seen := pathOK[ri]
@@ -145,7 +161,19 @@ func (d *Detector) detect(data []byte, path string, depth int) []candidate {
 						continue
 					}
 				}
-				wins = append(wins, d.windowFor(ri, data, m.Start, m.End))
+				w := d.windowFor(ri, data, m.Start, m.End)
+				// Merge with the rule's previous window as we go, so a
+				// keyword-dense line costs one window, not one per hit.
+				if i, ok := lastWin[ri]; ok && w.start <= wins[i].end {
+					wins[i].start = min(wins[i].start, w.start)
+					wins[i].end = max(wins[i].end, w.end)
+					continue
+				}
+				if lastWin == nil {
+					lastWin = map[int]int{}
+				}
+				lastWin[ri] = len(wins)
+				wins = append(wins, w)
 			}
 		}
 		d.bufs.Put(lp)
@@ -161,6 +189,31 @@ func (d *Detector) detect(data []byte, path string, depth int) []candidate {
 		out = append(out, d.detectDecoded(data, path, depth)...)
 	}
 	return out
+}
+
+// hitBlock bounds how much input one automaton call covers, so that the
+// slice of matches it returns stays small on keyword-dense input.
+const hitBlock = 256 << 10
+
+// keywordHits yields every keyword occurrence in lower, in order of end.
+func (d *Detector) keywordHits(lower []byte) iter.Seq[ahocorasick.Match] {
+	return func(yield func(ahocorasick.Match) bool) {
+		for off := 0; off < len(lower); off += hitBlock {
+			// Start early enough to see keywords that cross into this block;
+			// those that end before off were seen in the previous block.
+			from := max(0, off-d.maxKeyword+1)
+			for _, m := range d.ac.FindAllOverlapping(lower[from:min(len(lower), off+hitBlock)]) {
+				m.Start += from
+				m.End += from
+				if m.End <= off {
+					continue
+				}
+				if !yield(m) {
+					return
+				}
+			}
+		}
+	}
 }
 
 func (d *Detector) windowFor(ri int, data []byte, hitStart, hitEnd int) window {
@@ -265,6 +318,9 @@ func (d *Detector) finish(c leak.Chunk, cands []candidate) []leak.Finding {
 		if a.start != b.start {
 			return a.start < b.start
 		}
+		if (len(a.decoded) == 0) != (len(b.decoded) == 0) {
+			return len(a.decoded) == 0
+		}
 		if a.rule.Generic != b.rule.Generic {
 			return !a.rule.Generic
 		}
@@ -297,9 +353,12 @@ func (d *Detector) finish(c leak.Chunk, cands []candidate) []leak.Finding {
 	return out
 }
 
-// dropShadowed removes exact duplicates (same rule, same span) and generic
-// candidates whose span overlaps a specific rule's candidate: the specific
-// rule names the secret better. cands must be sorted by start.
+// dropShadowed keeps one finding per secret: it removes exact duplicates
+// (same rule, same span); generic candidates that overlap a specific rule's
+// candidate (the specific rule names the secret better) or an earlier kept
+// candidate; and decoded candidates that overlap a plain candidate of the
+// same rule (the secret as written is the better report). cands must be
+// sorted by start, plain before decoded, specific before generic.
 func dropShadowed(cands []candidate) []candidate {
 	var specStart, specMaxEnd []int // specific spans by start, running max of ends
 	for _, c := range cands {
@@ -317,6 +376,8 @@ func dropShadowed(cands []candidate) []candidate {
 		n := sort.SearchInts(specStart, c.end)
 		return n > 0 && specMaxEnd[n-1] > c.start
 	}
+	keptEnd := -1                     // the furthest end of any kept candidate
+	plainEnd := map[*rules.Rule]int{} // per rule, the furthest end of a kept plain candidate
 	out := cands[:0]
 	for i, c := range cands {
 		if i > 0 {
@@ -325,9 +386,17 @@ func dropShadowed(cands []candidate) []candidate {
 				continue
 			}
 		}
-		if c.rule.Generic && shadowed(c) {
+		if c.rule.Generic && (shadowed(c) || c.start < keptEnd) {
 			continue
 		}
+		if len(c.decoded) > 0 {
+			if e, ok := plainEnd[c.rule]; ok && c.start < e {
+				continue
+			}
+		} else {
+			plainEnd[c.rule] = max(plainEnd[c.rule], c.end)
+		}
+		keptEnd = max(keptEnd, c.end)
 		out = append(out, c)
 	}
 	return out

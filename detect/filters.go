@@ -77,6 +77,15 @@ func ValidChecksum(kind, token string) bool {
 	return true
 }
 
+// referencePrefixes start a reference to a secret kept elsewhere; the longer
+// ones (more than 6 bytes) mark a reference anywhere in the value.
+var referencePrefixes = []string{
+	"op://", "vault:", "arn:aws:secretsmanager:", "arn:aws:ssm:", "secretsmanager:", "projects/", "akv://",
+	"sm://", "gcp:secretmanager", "azurekeyvault", "keyvault:", "env:", "process.env", "os.environ", "getenv",
+	"@microsoft.keyvault(", "ref+", "enc[aes256_gcm", "$ansible_vault", "secretref:", "doppler://",
+	"infisical://", "bws://", "awssm:", "gcpsm:", "azkv:",
+}
+
 // IsReference reports whether a value refers to a secret kept elsewhere
 // rather than being one: environment and template variables, secret-manager
 // URIs and ARNs.
@@ -86,7 +95,7 @@ func IsReference(v string) bool {
 		return true
 	}
 	lower := strings.ToLower(v)
-	for _, p := range []string{"op://", "vault:", "arn:aws:secretsmanager:", "arn:aws:ssm:", "secretsmanager:", "projects/", "akv://", "sm://", "gcp:secretmanager", "azurekeyvault", "keyvault:", "env:", "process.env", "os.environ", "getenv"} {
+	for _, p := range referencePrefixes {
 		if strings.HasPrefix(lower, p) || (len(p) > 6 && strings.Contains(lower, p)) {
 			return true
 		}
@@ -108,11 +117,13 @@ func isIdentByte(b byte) bool {
 // placeholderWords are substrings that mark a value as a placeholder in any
 // rule.
 var placeholderWords = []string{
-	"changeme", "change_me", "change-me", "xxxxx", "*****", "your_", "your-", "yourkey", "yoursecret",
-	"yourtoken", "yourpassword", "placeholder", "redacted", "replace_me", "replace-me", "replaceme",
-	"insert_", "insert-", "<your", "enter_your", "put_your", "todo_", "dummy", "example", "sample",
-	"not_a_real", "notarealkey", "notreal", "fake_", "fakekey", "faketoken", "000000000", "123456789",
-	"abcdefghij", "...",
+	"changeme", "change_me", "change-me", "changeit", "xxxxx", "*****", "your_", "your-", "yourkey", "yoursecret",
+	"yourtoken", "yourpassword", "yourapikey", "placeholder", "redacted", "replace_me", "replace-me", "replaceme",
+	"insert_", "insert-", "<your", "enter_your", "enter-your", "put_your", "put-your", "todo_", "dummy", "example", "sample",
+	"not_a_real", "not-a-real", "notarealkey", "notreal", "not_real", "not-real", "fake_", "fake-", "fakekey", "faketoken",
+	"000000000", "123456789", "abcdefghij", "...", "goes_here", "goes-here", "_here", "-here",
+	"my_api_key", "my-api-key", "myapikey", "my_secret", "my-secret", "mysecret", "supersecret", "super_secret",
+	"super-secret", "s3cr3t", "p@ssw0rd", "passw0rd",
 }
 
 // IsPlaceholder reports whether a value is an obvious placeholder:
@@ -152,14 +163,261 @@ var weakWords = []string{
 	"baz", "qwerty", "asdf", "letmein", "welcome", "admin", "default", "null", "none", "true",
 	"false", "undefined", "string", "localhost", "mock", "stub", "lorem", "hunter2", "pass123",
 	"example", "sample", "invalid", "private", "public", "config", "value", "hello", "world",
+	"dummy", "fake", "pass", "local", "dev", "staging", "prod", "secure", "random", "generated",
+	"insecure", "unsafe", "todo", "fixme", "temp", "tmp", "key",
 }
 
+// publicPrefixes start values that are meant to be public: publishable and
+// client-side keys. Generic rules do not report them.
+var publicPrefixes = []string{"pk_live_", "pk_test_", "phc_", "pk.eyj", "pub-", "public-", "publishable"}
+
 // IsWeakValue reports whether a generic rule's candidate looks like test
-// data, a default or code rather than a secret.
+// data, a default, a public key or code rather than a secret.
+//
+// A weak word (test, secret, admin ...) marks a value only when what is
+// left without the weak words does not look random: "test-secret-123" and
+// "my_local_dev_token" are weak, a 40-character random token that happens
+// to contain "bar" is not.
 func IsWeakValue(v string) bool {
 	lower := strings.ToLower(v)
+	for _, p := range publicPrefixes {
+		if strings.HasPrefix(lower, p) {
+			return true
+		}
+	}
+	// Stripe PaymentIntent and SetupIntent client secrets are handed to the
+	// browser by design.
+	if (strings.HasPrefix(v, "pi_") || strings.HasPrefix(v, "seti_")) && strings.Contains(v, "_secret_") {
+		return true
+	}
+	if LooksLikeCode(v) || isDigits(v) {
+		return true
+	}
+	residue := []byte(v)
+	hit := false
 	for _, w := range weakWords {
-		if strings.Contains(lower, w) {
+		for i := 0; ; {
+			j := strings.Index(lower[i:], w)
+			if j < 0 {
+				break
+			}
+			hit = true
+			for k := i + j; k < i+j+len(w); k++ {
+				residue[k] = ' '
+			}
+			i += j + len(w)
+		}
+	}
+	return hit && !looksRandom(residue)
+}
+
+// looksRandom reports whether the letters and digits of b look like a
+// random string rather than words: long enough, varied enough, and
+// switching between upper case, lower case and digits often, as random
+// base62, hex and base64 do and words and version numbers do not.
+func looksRandom(b []byte) bool {
+	var alnum []byte
+	for _, c := range b {
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' {
+			alnum = append(alnum, c)
+		}
+	}
+	if len(alnum) < 12 || ShannonEntropy(string(alnum)) < 3.0 {
+		return false
+	}
+	runs := 1
+	for i := 1; i < len(alnum); i++ {
+		if charClass(alnum[i]) != charClass(alnum[i-1]) {
+			runs++
+		}
+	}
+	return runs*4 >= len(alnum)
+}
+
+func charClass(c byte) int {
+	switch {
+	case 'a' <= c && c <= 'z':
+		return 0
+	case 'A' <= c && c <= 'Z':
+		return 1
+	}
+	return 2
+}
+
+// LooksLikeCode reports whether a value is more likely an identifier, a
+// member access, a file name or a few words than a secret:
+// t.headers.Authorization, RootManageSharedAccessKey, ACCESS_TOKEN_COOKIE,
+// my-app-secret-volume, PBKDF2WithHmacSHA256, certs/server.key.
+func LooksLikeCode(v string) bool {
+	if v == "" {
+		return false
+	}
+	if isFileName(v) {
+		return true
+	}
+	if strings.IndexByte(v, '.') > 0 && isMemberAccess(v) {
+		return true
+	}
+	return isWords(v)
+}
+
+// isMemberAccess reports dotted identifier paths such as
+// this.options.accessKey or settings.SECRET_KEY: every segment an
+// identifier of at most 30 bytes, at least one of them a plain word.
+func isMemberAccess(v string) bool {
+	word := false
+	for _, seg := range strings.Split(v, ".") {
+		seg = strings.TrimSuffix(seg, "()")
+		if seg == "" || len(seg) > 30 || '0' <= seg[0] && seg[0] <= '9' {
+			return false
+		}
+		letters := true
+		for i := 0; i < len(seg); i++ {
+			c := seg[i]
+			if !isIdentByte(c) && c != '$' {
+				return false
+			}
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_') {
+				letters = false
+			}
+		}
+		if letters && len(seg) >= 3 {
+			word = true
+		}
+	}
+	return word
+}
+
+// isWords reports whether v is made of words: split at _ - . / : and at
+// camelCase and letter-digit boundaries, every piece is a lowercase or
+// capitalised word (a quarter of it vowels, when longer than two letters),
+// an acronym, or one of at most two numbers of at most four digits, and
+// words make up a third
+// of the value at least: RootManageSharedAccessKey,
+// passwordResetEmailTemplateV2, orders/v2/secret-key-derivation. Random
+// strings almost never split that way. Values shorter than 12 bytes and
+// values with other symbols are not judged.
+func isWords(v string) bool {
+	if len(v) < 12 {
+		return false
+	}
+	var pieces []string
+	start := 0
+	for i := 1; i <= len(v); i++ {
+		if i < len(v) {
+			a, b := v[i-1], v[i]
+			if !isIdentByte(b) && !isSep(b) || !isIdentByte(a) && !isSep(a) {
+				return false
+			}
+			if isSep(a) == isSep(b) && isDigit(a) == isDigit(b) && !(isLower(a) && isUpper(b)) {
+				continue
+			}
+		}
+		if !isSep(v[start]) {
+			pieces = append(pieces, v[start:i])
+		}
+		start = i
+	}
+	digits := strings.ContainsAny(v, "0123456789")
+	if digits && strings.ToLower(v) == v && !strings.ContainsAny(v, "_-./:") {
+		return false // lower-case letters and digits: random, or a hash
+	}
+	acronym := func(p string, k int) bool {
+		if len(p) == 1 {
+			// A lone capital: the last piece, or before a number (V2).
+			return k == len(pieces)-1 || isDigit(pieces[k+1][0])
+		}
+		return !digits || len(p) <= 5
+	}
+	words, alnum, numbers := 0, 0, 0
+	for k, p := range pieces {
+		alnum += len(p)
+		if isDigit(p[0]) {
+			if numbers++; len(p) > 4 || numbers > 2 {
+				return false
+			}
+			continue
+		}
+		if p == "v" && k+1 < len(pieces) && isDigit(pieces[k+1][0]) {
+			continue
+		}
+		u := 0
+		for u < len(p) && isUpper(p[u]) {
+			u++
+		}
+		if u == len(p) {
+			if !acronym(p, k) {
+				return false
+			}
+			if !digits {
+				words += len(p) // UPPER_SNAKE_CASE
+			}
+			continue
+		}
+		if u > 1 && (u-1 < 2 || digits && u-1 > 5) { // XMLHttp: an acronym, then a word
+			return false
+		}
+		w := p[max(u-1, 0):] // the word, without a leading acronym
+		if len(w)-min(u, 1) < 2 || len(w) > 2 && vowels(w)*4 < len(w) {
+			return false
+		}
+		words += len(w)
+	}
+	if len(pieces) < 2 && (digits || strings.ToLower(v) != v) {
+		return false
+	}
+	if strings.ToUpper(v) != v {
+		// Mixed case: most letters must be in words, not acronyms.
+		letters := 0
+		for i := 0; i < len(v); i++ {
+			if isLower(v[i]) || isUpper(v[i]) {
+				letters++
+			}
+		}
+		if words*2 < letters {
+			return false
+		}
+	}
+	return words*3 >= alnum
+}
+
+func vowels(w string) int {
+	n := 0
+	for i := 0; i < len(w); i++ {
+		switch w[i] | 0x20 {
+		case 'a', 'e', 'i', 'o', 'u', 'y':
+			n++
+		}
+	}
+	return n
+}
+
+func isSep(c byte) bool { return c == '_' || c == '-' || c == '.' || c == '/' || c == ':' }
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
+
+func isLower(c byte) bool { return 'a' <= c && c <= 'z' }
+
+func isDigits(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if !isDigit(v[i]) {
+			return false
+		}
+	}
+	return v != ""
+}
+
+var fileExtensions = []string{
+	".pem", ".key", ".crt", ".cer", ".der", ".p12", ".pfx", ".jks", ".keystore", ".json", ".yaml", ".yml",
+	".txt", ".env", ".gpg", ".asc", ".pub", ".ppk", ".conf", ".cfg", ".ini", ".toml", ".xml", ".properties",
+}
+
+func isFileName(v string) bool {
+	lower := strings.ToLower(v)
+	for _, e := range fileExtensions {
+		if strings.HasSuffix(lower, e) && len(v) > len(e) {
 			return true
 		}
 	}
@@ -173,6 +431,10 @@ var exampleKeys = []string{
 	"ASIAIOSFODNN7EXAMPLE",
 	"sk_test_4eC39HqLyjWDarjtT1zdp7dc", "sk_test_BQokikJOvBiI2HlWgH4olfQ2",
 	"pk_test_TYooMQauvdEDq54NiTphI7jx",
+	// Azurite, the Azure Storage emulator: the same key for everyone.
+	"Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
+	// The token of jwt.io's debugger.
+	"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
 }
 
 // IsExampleKey reports whether a value is a documented example key, such

@@ -1,0 +1,82 @@
+package detect
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// Code, words and test data are weak values for generic rules.
+func TestIsWeakValue(t *testing.T) {
+	t.Parallel()
+	weak := []string{
+		"RootManageSharedAccessKey", "t.headers.Authorization", "settings.SECRET_KEY", "ACCESS_TOKEN_COOKIE",
+		"my-app-secret-volume", "PBKDF2WithHmacSHA256", "passwordResetEmailTemplateV2",
+		"orders/v2/secret-key-derivation", "TokenObtainPairWithClaimsSerializer", "certs/server.key",
+		"test-secret-not-for-production", "my_local_dev_token_2024", "sample-token-alice", "Password123",
+		"pk_live_51Hc1WllKeGPBkiqcgz1Fc1Djys", "phc_NKpo2pNk6YfmpusxEitLJfYTknWVNucqiBzDeo9ZtjO",
+		"1234567890123456", "word_tokenizer_v2_standard", "this.options.accessKeyId",
+	}
+	for _, v := range weak {
+		if !IsWeakValue(v) {
+			t.Errorf("IsWeakValue(%q) = false, want true", v)
+		}
+	}
+	strong := []string{
+		"Nq2LpV6tXk4Wm9YbC3hD", "5a08f6326434f2a5add3a05a296af60f", "8detjudk63piqbtz8li5",
+		"9OIROXMTGFHMB939LJ20FBJ2OEOIKY26VMAR", "sk-ant-admin01-Pu0FNEDYFj7hh5u4kuYIgQ9poZrJ3k8sNwk",
+		"dp.st.prd.Xk9devQm2Lp7Rt4zXk9devQm2Lp7Rt4z1234567", "ffd37075-deb4-45bd-aca2-3af45a67b942",
+		"46PKJklDUprQ2ClrqipyeWBC17L6PZkj", "Tr0ub4dor&3xK9q",
+	}
+	for _, v := range strong {
+		if IsWeakValue(v) {
+			t.Errorf("IsWeakValue(%q) = true, want false", v)
+		}
+	}
+}
+
+// Random tokens of the usual alphabets are almost never taken for code or
+// test data, even when they happen to contain a weak word.
+func TestIsWeakValueRandom(t *testing.T) {
+	t.Parallel()
+	alphabets := map[string]string{
+		"base62":        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+		"hex":           "0123456789abcdef",
+		"lower-alnum":   "abcdefghijklmnopqrstuvwxyz0123456789",
+		"upper-alnum":   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+		"base64url":     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+		"base32-secret": "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for name, abc := range alphabets {
+		for _, n := range []int{16, 20, 24, 32, 40, 64} {
+			const tries = 2000
+			weak := 0
+			for range tries {
+				b := make([]byte, n)
+				for i := range b {
+					b[i] = abc[rng.IntN(len(abc))]
+				}
+				if IsWeakValue(string(b)) {
+					weak++
+				}
+			}
+			if weak*100 > tries { // 1%
+				t.Errorf("%s, %d characters: %d of %d random values are weak", name, n, weak, tries)
+			}
+		}
+	}
+}
+
+func TestLooksRandom(t *testing.T) {
+	t.Parallel()
+	for v, want := range map[string]bool{
+		"notforproduction":       false,
+		"mysuperforlocaldev2024": false,
+		"Xk9Qm2Lp7Rt4zWb8":       true,
+		"e50055ff95b53431e9b4":   true,
+	} {
+		if got := looksRandom([]byte(v)); got != want {
+			t.Errorf("looksRandom(%q) = %v, want %v", v, got, want)
+		}
+	}
+}
