@@ -139,7 +139,7 @@ func (d *Detector) lowerBuf(n int) *[]byte {
 
 // detect finds candidates in data at the given decoding depth.
 func (d *Detector) detect(data []byte, path string, depth int) []candidate {
-	var wins []window
+	var wins, anchors []window
 	if d.ac != nil && len(data) > 0 {
 		lp := d.lowerBuf(len(data))
 		lower := *lp
@@ -162,6 +162,13 @@ func (d *Detector) detect(data []byte, path string, depth int) []candidate {
 					}
 				}
 				w := d.windowFor(ri, data, m.Start, m.End)
+				if r := d.set.Rules[ri]; r.Anchor != "" {
+					// Anchored rules keep one window per hit: the match
+					// is tried only where the window starts.
+					w.start = anchorStart(r, data, m.Start)
+					anchors = append(anchors, w)
+					continue
+				}
 				// Merge with the rule's previous window as we go, so a
 				// keyword-dense line costs one window, not one per hit.
 				if i, ok := lastWin[ri]; ok && w.start <= wins[i].end {
@@ -184,6 +191,9 @@ func (d *Detector) detect(data []byte, path string, depth int) []candidate {
 	var out []candidate
 	if len(wins) > 0 {
 		out = d.runWindows(data, path, mergeWindows(wins))
+	}
+	if len(anchors) > 0 {
+		out = append(out, d.runAnchored(data, anchors)...)
 	}
 	if depth < d.opts.MaxDecodeDepth {
 		out = append(out, d.detectDecoded(data, path, depth)...)
@@ -218,10 +228,11 @@ func (d *Detector) keywordHits(lower []byte) iter.Seq[ahocorasick.Match] {
 
 func (d *Detector) windowFor(ri int, data []byte, hitStart, hitEnd int) window {
 	r := d.set.Rules[ri]
-	lo := hitStart - windowBefore
-	if lo < 0 {
-		lo = 0
+	before := windowBefore
+	if r.Before > 0 {
+		before = r.Before
 	}
+	lo := max(0, hitStart-before)
 	start := hitStart
 	for start > lo && data[start-1] != '\n' {
 		start--
@@ -283,6 +294,82 @@ func (d *Detector) runWindows(data []byte, path string, wins []window) []candida
 			}
 			out = append(out, candidate{rule: r, secret: secret, start: w.start + s, end: w.start + e, entropy: ent})
 		}
+	}
+	return out
+}
+
+// anchorStart is where an anchored rule's match must start for a keyword
+// hit at hit: the hit itself (or, tried first, the byte before it), or the
+// start of the word (a run of letters, digits, '_', '.' and '-', at most 64
+// bytes back) that contains it.
+func anchorStart(r *rules.Rule, data []byte, hit int) int {
+	if r.Anchor != rules.AnchorWord {
+		return hit
+	}
+	s := hit
+	for s > 0 && hit-s < 64 && isNameByte(data[s-1]) {
+		s--
+	}
+	for s < hit && (data[s] == '.' || data[s] == '-') {
+		s++
+	}
+	return s
+}
+
+func isNameByte(b byte) bool { return isIdentByte(b) || b == '.' || b == '-' }
+
+// runAnchored tries each anchored rule's regex at the start of each of its
+// windows, in order, skipping starts inside the previous match: the same
+// matches as a leftmost search over the line, for rules whose match can
+// only start at a keyword (or its word), at a fraction of the cost, since
+// the regex engine follows one start instead of every position.
+func (d *Detector) runAnchored(data []byte, ws []window) []candidate {
+	sort.Slice(ws, func(i, j int) bool {
+		if ws[i].rule != ws[j].rule {
+			return ws[i].rule < ws[j].rule
+		}
+		return ws[i].start < ws[j].start
+	})
+	var out []candidate
+	rule, done := -1, 0
+	for i, w := range ws {
+		if w.rule != rule {
+			rule, done = w.rule, 0
+		}
+		if w.start < done || i > 0 && ws[i-1].rule == w.rule && ws[i-1].start == w.start {
+			continue
+		}
+		r := d.set.Rules[w.rule]
+		start := w.start
+		var m []int
+		// A keyword-anchored match may also start one byte early, at the
+		// separator or boundary in front of the keyword ("_GITHUB_TOKEN").
+		if r.Anchor == rules.AnchorKeyword && start > 0 && start-1 >= done {
+			m = r.AnchoredRegex().FindSubmatchIndex(data[start-1 : w.end])
+			if m != nil {
+				start--
+			}
+		}
+		if m == nil {
+			m = r.AnchoredRegex().FindSubmatchIndex(data[start:w.end])
+		}
+		if m == nil {
+			continue
+		}
+		seg := data[start:w.end]
+		w.start = start
+		done = w.start + m[1]
+		g := r.SecretGroup
+		s, e := m[2*g], m[2*g+1]
+		if s < 0 || e <= s {
+			continue
+		}
+		secret := string(seg[s:e])
+		ent := ShannonEntropy(secret)
+		if !d.accept(r, secret, string(seg[m[0]:m[1]]), ent) {
+			continue
+		}
+		out = append(out, candidate{rule: r, secret: secret, start: w.start + s, end: w.start + e, entropy: ent})
 	}
 	return out
 }

@@ -47,6 +47,17 @@ type Rule struct {
 	// 0 means the rest of the line (bounded). Multi-line secrets (PEM keys)
 	// set it larger.
 	Window int `toml:"window"`
+	// Before is how many bytes before a keyword hit a match may start;
+	// 0 means the start of the line (at most 512 bytes back). Rules whose
+	// match starts at the keyword set it small, which saves regex work on
+	// long lines.
+	Before int `toml:"before"`
+	// Anchor, when set, says where a match must start: at a keyword hit or
+	// the byte before it ("keyword"), or at the start of the word
+	// containing the hit ("word").
+	// The regex is then tried only there, which is much cheaper than a
+	// search over the line; set it only when no match can start elsewhere.
+	Anchor string `toml:"anchor"`
 	// Generic rules (keyword-context assignments) yield to a specific rule
 	// that finds the same secret.
 	Generic   bool      `toml:"generic"`
@@ -63,9 +74,20 @@ type Rule struct {
 	// Source is the file the rule was loaded from.
 	Source string `toml:"-"`
 
-	re    *regexp.Regexp
-	paths []*regexp.Regexp
+	re       *regexp.Regexp
+	anchored *regexp.Regexp
+	paths    []*regexp.Regexp
 }
+
+// The values of Rule.Anchor.
+const (
+	AnchorKeyword = "keyword"
+	AnchorWord    = "word"
+)
+
+// AnchoredRegex returns the rule's regex anchored at the start of the
+// input, for rules with an Anchor. It is valid after Validate.
+func (r *Rule) AnchoredRegex() *regexp.Regexp { return r.anchored }
 
 // Allowlist suppresses candidates: by a regex over the secret (or, with
 // Target "match", over the whole match), by path, or by stopwords that the
@@ -183,6 +205,17 @@ func (r *Rule) Validate() error {
 		return fmt.Errorf("%s: regex does not compile: %w", where, err)
 	}
 	r.re = re
+	r.anchored = nil
+	switch r.Anchor {
+	case "":
+	case AnchorKeyword, AnchorWord:
+		if len(r.Keywords) == 0 {
+			return fmt.Errorf("%s: anchor %q needs keywords", where, r.Anchor)
+		}
+		r.anchored = regexp.MustCompile(`^(?:` + r.Regex + `)`)
+	default:
+		return fmt.Errorf("%s: anchor %q: want \"keyword\" or \"word\"", where, r.Anchor)
+	}
 	if r.SecretGroup == 0 {
 		if i := re.SubexpIndex("secret"); i > 0 {
 			r.SecretGroup = i
@@ -200,6 +233,9 @@ func (r *Rule) Validate() error {
 	case "", "github", "npm":
 	default:
 		return fmt.Errorf("%s: unknown checksum validator %q (known: github, npm)", where, r.Checksum)
+	}
+	if r.Before < 0 || r.Before > 1<<16 {
+		return fmt.Errorf("%s: before %d is outside 0..65536", where, r.Before)
 	}
 	if r.Window < 0 || r.Window > 1<<20 {
 		return fmt.Errorf("%s: window %d is outside 0..1048576", where, r.Window)
