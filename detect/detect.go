@@ -10,6 +10,7 @@
 package detect
 
 import (
+	"bytes"
 	"iter"
 	"slices"
 	"sort"
@@ -490,17 +491,22 @@ func dropShadowed(cands []candidate) []candidate {
 }
 
 // lineIndex resolves byte offsets to 1-based lines and columns, scanning
-// forward only as far as needed (offsets are asked for in ascending order).
+// forward only as far as needed (offsets are asked for in ascending order),
+// so that many findings on one long line cost one pass over it.
 type lineIndex struct {
 	data      []byte
 	line      int
 	lineStart int
 	pos       int
 	firstCol  int // column of data[0], for chunks that start mid-line
+
+	colOff, col int // the last column computed on the current line
+	allowLine   int // lineStart whose allow marker is known, or -1
+	allowed     bool
 }
 
 func newLineIndex(data []byte, firstLine, firstCol int) *lineIndex {
-	return &lineIndex{data: data, line: max(firstLine, 1), firstCol: max(firstCol, 1)}
+	return &lineIndex{data: data, line: max(firstLine, 1), firstCol: max(firstCol, 1), allowLine: -1, colOff: -1}
 }
 
 func (li *lineIndex) advance(off int) {
@@ -516,20 +522,27 @@ func (li *lineIndex) advance(off int) {
 // position returns the line and the column (in characters, 1-based).
 func (li *lineIndex) position(off int) (line, col int) {
 	li.advance(off)
-	col = utf8.RuneCount(li.data[li.lineStart:off]) + 1
-	if li.lineStart == 0 {
-		col += li.firstCol - 1
+	if li.colOff < li.lineStart || li.colOff > off {
+		li.colOff, li.col = li.lineStart, 1
+		if li.lineStart == 0 {
+			li.col = li.firstCol
+		}
 	}
-	return li.line, col
+	li.col += utf8.RuneCount(li.data[li.colOff:off])
+	li.colOff = off
+	return li.line, li.col
 }
 
 // lineAllowed reports whether the line holding off carries an inline
 // "leakgate:allow" (or gitleaks' "gitleaks:allow") marker.
 func (li *lineIndex) lineAllowed(off int) bool {
 	li.advance(off)
-	end := off
-	for end < len(li.data) && li.data[end] != '\n' {
-		end++
+	if li.allowLine != li.lineStart {
+		end := li.lineStart + bytes.IndexByte(li.data[li.lineStart:], '\n')
+		if end < li.lineStart {
+			end = len(li.data)
+		}
+		li.allowLine, li.allowed = li.lineStart, containsAllowMarker(li.data[li.lineStart:end])
 	}
-	return containsAllowMarker(li.data[li.lineStart:end])
+	return li.allowed
 }
