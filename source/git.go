@@ -637,11 +637,13 @@ func readObject(r *bufio.Reader, id string, limit int64) (data []byte, size int6
 		return nil, 0, "missing", nil
 	}
 	if len(f) != 3 || f[0] != id {
-		return nil, 0, "", fmt.Errorf("unexpected answer %q for %s", strings.TrimSpace(hdr), id)
+		// Never quote the line: out of step with git, it may be blob
+		// content, and blob content may be a secret.
+		return nil, 0, "", fmt.Errorf("git cat-file answered out of step for %s (%d-byte header)", id, len(hdr))
 	}
 	size, err = strconv.ParseInt(f[2], 10, 64)
 	if err != nil || size < 0 {
-		return nil, 0, "", fmt.Errorf("bad size in %q", strings.TrimSpace(hdr))
+		return nil, 0, "", fmt.Errorf("git cat-file gave a bad size for %s", id)
 	}
 	if f[1] != "blob" {
 		// Not a blob: skip it, as if binary.
