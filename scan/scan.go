@@ -218,6 +218,11 @@ func (p FailOn) ExitCode(r *Result) int {
 	return ExitPass
 }
 
+// progresser is a source that knows how much of its work is done.
+type progresser interface {
+	Progress() (done, total int64)
+}
+
 func startProgress(w io.Writer, src source.Source, found *atomic.Int64) (stop func()) {
 	if w == nil {
 		return func() {}
@@ -232,9 +237,19 @@ func startProgress(w io.Writer, src source.Source, found *atomic.Int64) (stop fu
 		defer t.Stop()
 		draw := func() {
 			st := src.Stats()
-			secs := time.Since(start).Seconds()
-			fmt.Fprintf(w, "\r\x1b[Kscanning: %d files, %.1f MB, %d findings, %.1f MB/s",
-				st.Files, float64(st.Bytes)/1e6, found.Load(), float64(st.Bytes)/1e6/max(secs, 0.001))
+			secs := max(time.Since(start).Seconds(), 0.001)
+			mbps := float64(st.Bytes) / 1e6 / secs
+			line := fmt.Sprintf("scanning: %d files, %.1f MB, %d findings, %.1f MB/s", st.Files, float64(st.Bytes)/1e6, found.Load(), mbps)
+			if p, ok := src.(progresser); ok {
+				if n, total := p.Progress(); total > 0 {
+					line = fmt.Sprintf("scanning: %d/%d objects, %.1f MB, %d findings, %.1f MB/s", n, total, float64(st.Bytes)/1e6, found.Load(), mbps)
+					if n > 0 && n < total {
+						eta := time.Duration(secs * float64(total-n) / float64(n) * float64(time.Second))
+						line += fmt.Sprintf(", ETA %s", eta.Round(time.Second))
+					}
+				}
+			}
+			fmt.Fprint(w, "\r\x1b[K"+line)
 		}
 		for {
 			select {

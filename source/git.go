@@ -90,6 +90,16 @@ func (g *Git) GitStats() GitStats {
 
 // Notes returns remarks about the scan that are not errors, such as a
 // shallow clone whose history is partial; complete once Chunks is done.
+// Progress says how many unique blobs have been dealt with (read, skipped,
+// known or missing) out of how many the listing found; total is 0 until
+// the listing is done.
+func (g *Git) Progress() (done, total int64) {
+	c := &g.c
+	done = c.files.Load() + c.binary.Load() + c.tooLarge.Load() +
+		g.gc.known.Load() + g.gc.missing.Load() + g.gc.lfs.Load()
+	return done, g.gc.blobs.Load()
+}
+
 func (g *Git) Notes() []string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
