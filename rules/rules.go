@@ -19,6 +19,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/BurntSushi/toml"
 )
@@ -270,6 +271,59 @@ type Set struct {
 	// Version identifies the rule set's content; it changes whenever any
 	// rule or allowlist changes.
 	Version string
+
+	classOnce sync.Once
+	classRes  []*regexp.Regexp // the distinct path regexes of the set
+	classBits [][]int          // per bit of PathClass: indexes into classRes (any matches)
+}
+
+// PathClass says how the set treats a path: one byte per allowlist or rule
+// path filter ('1' where it matches). Two paths of the same class get the
+// same findings for the same content. Each distinct path regex is tried
+// once per call, however many rules share it.
+func (s *Set) PathClass(path string) string {
+	s.classOnce.Do(s.buildPathClass)
+	hit := make([]bool, len(s.classRes))
+	for i, re := range s.classRes {
+		hit[i] = re.MatchString(path)
+	}
+	b := make([]byte, len(s.classBits))
+	for i, bit := range s.classBits {
+		b[i] = '0'
+		for _, k := range bit {
+			if hit[k] {
+				b[i] = '1'
+				break
+			}
+		}
+	}
+	return string(b)
+}
+
+func (s *Set) buildPathClass() {
+	index := map[string]int{}
+	bit := func(res []*regexp.Regexp) {
+		var ks []int
+		for _, re := range res {
+			k, ok := index[re.String()]
+			if !ok {
+				k = len(s.classRes)
+				index[re.String()] = k
+				s.classRes = append(s.classRes, re)
+			}
+			ks = append(ks, k)
+		}
+		s.classBits = append(s.classBits, ks)
+	}
+	bit(s.Allowlist.paths)
+	for _, r := range s.Rules {
+		if len(r.paths) > 0 {
+			bit(r.paths)
+		}
+		if len(r.Allowlist.paths) > 0 {
+			bit(r.Allowlist.paths)
+		}
+	}
 }
 
 // ruleFile is the TOML shape of a rule file and of .leakgate.toml.

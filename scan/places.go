@@ -1,37 +1,14 @@
 package scan
 
 import (
-	"strings"
-
 	"github.com/leakgate/leakgate/detect"
 	"github.com/leakgate/leakgate/leak"
 	"github.com/leakgate/leakgate/rules"
 )
 
-// pathClass says how the rule set treats a path: one byte per rule or
-// allowlist that looks at paths. Two paths of the same class give the same
-// findings for the same content, so content seen at many paths is scanned
-// once per class, not once per path.
-func pathClass(set *rules.Set, path string) string {
-	var b strings.Builder
-	bit := func(v bool) {
-		if v {
-			b.WriteByte('1')
-		} else {
-			b.WriteByte('0')
-		}
-	}
-	bit(set.Allowlist.AllowsPath(path))
-	for _, r := range set.Rules {
-		if len(r.Paths) > 0 {
-			bit(r.AppliesToPath(path))
-		}
-		if len(r.Allowlist.Paths) > 0 {
-			bit(r.Allowlist.AllowsPath(path))
-		}
-	}
-	return b.String()
-}
+// pathClass says how the rule set treats a path (see rules.Set.PathClass):
+// content seen at many paths is scanned once per class, not once per path.
+func pathClass(set *rules.Set, path string) string { return set.PathClass(path) }
 
 // detectChunk turns one chunk into findings at all its places, with
 // offsets in the whole file. A chunk from git history whose blob the cache
