@@ -3,13 +3,16 @@ package source
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"iter"
+	"math"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -192,6 +195,46 @@ func (g *Git) origin(l *listing, p place) leak.Origin {
 		o.Commit, o.Author, o.Email, o.Time = c.hash, c.author, c.email, c.time
 	}
 	return o
+}
+
+// packOrderMin is the number of blobs from which a full-history scan reads
+// them in pack order: reading oldest first made git rebuild delta chains,
+// 4.5x the CPU of reading in pack order on the benchmark history.
+var packOrderMin = 1000
+
+// packOrder sorts todo (indexes into l.blobs) in the order the objects lie
+// in the repository's packs, as `git cat-file --batch-all-objects
+// --unordered` lists them. The order of reading does not change what is
+// reported: attribution comes from the listing, and scan sorts findings.
+// If the listing fails, todo keeps its order.
+func (g *Git) packOrder(ctx context.Context, l *listing, todo []int32) {
+	pos := make(map[string]int32, len(todo))
+	for _, i := range todo {
+		pos[l.blobs[i].id] = -1
+	}
+	cmd := g.command(ctx, "cat-file", "--batch-all-objects", "--batch-check=%(objectname)", "--unordered")
+	out, err := cmd.StdoutPipe()
+	if err != nil || cmd.Start() != nil {
+		return
+	}
+	sc := bufio.NewScanner(out)
+	var rank int32
+	for sc.Scan() {
+		if r, ok := pos[string(sc.Bytes())]; ok && r < 0 {
+			pos[string(sc.Bytes())] = rank
+			rank++
+		}
+	}
+	if cmd.Wait() != nil || sc.Err() != nil {
+		return
+	}
+	key := func(i int32) int32 {
+		if r := pos[l.blobs[i].id]; r >= 0 {
+			return r
+		}
+		return math.MaxInt32 // not in the object store: read (and report) last
+	}
+	slices.SortStableFunc(todo, func(a, b int32) int { return cmp.Compare(key(a), key(b)) })
 }
 
 func gitEnv() []string {
@@ -492,6 +535,9 @@ func (g *Git) read(ctx context.Context, l *listing, yield func(leak.Chunk, error
 	limit := g.MaxFileSize
 	if limit <= 0 {
 		limit = DefaultMaxFileSize
+	}
+	if g.Range == "" && !g.Staged && len(todo) >= packOrderMin {
+		g.packOrder(ctx, l, todo)
 	}
 	for len(todo) > 0 {
 		done, err := g.catFile(ctx, l, todo, limit, places, yield)

@@ -597,3 +597,30 @@ func TestParseRaw(t *testing.T) {
 		t.Error("malformed line accepted")
 	}
 }
+
+// Reading blobs in pack order (full-history scans of large repositories)
+// yields the same blobs, contents and places as reading them oldest first.
+func TestGitPackOrderSameResult(t *testing.T) {
+	r := newTestRepo(t)
+	for i := range 12 {
+		r.write(fmt.Sprintf("f%d.txt", i%5), fmt.Sprintf("version %d of file %d\n", i, i%5))
+		r.write("same.txt", "unchanging\n")
+		r.commit(fmt.Sprintf("c%d", i))
+	}
+	r.git("gc", "-q")
+	saved := packOrderMin
+	defer func() { packOrderMin = saved }()
+	packOrderMin = 1 << 30
+	listed := scanGit(t, &Git{Dir: r.dir})
+	packOrderMin = 1
+	packed := scanGit(t, &Git{Dir: r.dir})
+	if len(listed.errs)+len(packed.errs) != 0 || listed.fatal != nil || packed.fatal != nil {
+		t.Fatalf("errors: %v %v", listed.errs, packed.errs)
+	}
+	if len(listed.blobs) < 12 {
+		t.Fatalf("only %d blobs", len(listed.blobs))
+	}
+	if diff := cmp.Diff(listed.blobs, packed.blobs); diff != "" {
+		t.Errorf("pack order changed the result (-oldest first +pack order):\n%s", diff)
+	}
+}
