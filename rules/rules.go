@@ -426,6 +426,9 @@ func newSet(all []*Rule, allow Allowlist) (*Set, error) {
 			return nil, fmt.Errorf("%s: rule %q is defined twice (first in %s)", r.Source, r.ID, prev)
 		}
 		seen[r.ID] = r.Source
+		if r.re != nil {
+			continue // validated when its own set was built (a merged base rule)
+		}
 		if err := r.Validate(); err != nil {
 			return nil, err
 		}
