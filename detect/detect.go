@@ -92,16 +92,6 @@ func New(set *rules.Set, opts Options) (*Detector, error) {
 	return d, nil
 }
 
-// keywordID returns the automaton's pattern id of a keyword, or -1.
-func (d *Detector) keywordID(k string) int {
-	for id, kw := range d.patterns {
-		if kw == k {
-			return id
-		}
-	}
-	return -1
-}
-
 // Rules returns the rule set the detector runs.
 func (d *Detector) Rules() *rules.Set { return d.set }
 
@@ -141,32 +131,37 @@ func (d *Detector) lowerBuf(n int) *[]byte {
 // detect finds candidates in data at the given decoding depth.
 func (d *Detector) detect(data []byte, path string, depth int) []candidate {
 	var wins, anchors []window
+	// Rules with path filters are decided once per chunk.
+	var pathDecided map[int]bool
+	pathOK := func(ri int) bool {
+		r := d.set.Rules[ri]
+		if len(r.Paths) == 0 && len(r.Allowlist.Paths) == 0 {
+			return true
+		}
+		ok, seen := pathDecided[ri]
+		if !seen {
+			ok = r.AppliesToPath(path) && !r.Allowlist.AllowsPath(path)
+			if pathDecided == nil {
+				pathDecided = map[int]bool{}
+			}
+			pathDecided[ri] = ok
+		}
+		return ok
+	}
 	if d.ac != nil && len(data) > 0 {
 		lp := d.lowerBuf(len(data))
 		lower := *lp
 		toLowerASCII(lower, data)
-		var pathOK map[int]bool // rules with path filters, decided once per chunk
 		var lastWin map[int]int // rule -> index in wins of its latest window
 		for m := range d.keywordHits(lower) {
 			for _, ri := range d.keywords[m.PatternID] {
-				if r := d.set.Rules[ri]; len(r.Paths) > 0 || len(r.Allowlist.Paths) > 0 {
-					ok, seen := pathOK[ri]
-					if !seen {
-						ok = r.AppliesToPath(path) && !r.Allowlist.AllowsPath(path)
-						if pathOK == nil {
-							pathOK = map[int]bool{}
-						}
-						pathOK[ri] = ok
-					}
-					if !ok {
-						continue
-					}
+				if !pathOK(ri) {
+					continue
 				}
 				w := d.windowFor(ri, data, m.Start, m.End)
-				if r := d.set.Rules[ri]; r.Anchor != "" {
+				if d.set.Rules[ri].Anchor != "" {
 					// Anchored rules keep one window per hit: the match
 					// is tried only where the window starts.
-					w.start = anchorStart(r, data, m.Start)
 					anchors = append(anchors, w)
 					continue
 				}
@@ -187,11 +182,13 @@ func (d *Detector) detect(data []byte, path string, depth int) []candidate {
 		d.bufs.Put(lp)
 	}
 	for _, ri := range d.noKw {
-		wins = append(wins, window{ri, 0, len(data)})
+		if pathOK(ri) {
+			wins = append(wins, window{ri, 0, len(data)})
+		}
 	}
 	var out []candidate
 	if len(wins) > 0 {
-		out = d.runWindows(data, path, mergeWindows(wins))
+		out = d.runWindows(data, mergeWindows(wins))
 	}
 	if len(anchors) > 0 {
 		out = append(out, d.runAnchored(data, anchors)...)
@@ -227,16 +224,24 @@ func (d *Detector) keywordHits(lower []byte) iter.Seq[ahocorasick.Match] {
 	}
 }
 
+// windowFor is the text a rule's regex sees for a keyword hit: from the
+// start of the hit's line (or, for anchored rules, exactly where the match
+// must start) to the end of the line or the rule's window.
 func (d *Detector) windowFor(ri int, data []byte, hitStart, hitEnd int) window {
 	r := d.set.Rules[ri]
-	before := windowBefore
-	if r.Before > 0 {
-		before = r.Before
-	}
-	lo := max(0, hitStart-before)
-	start := hitStart
-	for start > lo && data[start-1] != '\n' {
-		start--
+	var start int
+	if r.Anchor != "" {
+		start = anchorStart(r, data, hitStart)
+	} else {
+		before := windowBefore
+		if r.Before > 0 {
+			before = r.Before
+		}
+		lo := max(0, hitStart-before)
+		start = hitStart
+		for start > lo && data[start-1] != '\n' {
+			start--
+		}
 	}
 	var end int
 	if r.Window > 0 {
@@ -272,13 +277,10 @@ func mergeWindows(ws []window) []window {
 	return out
 }
 
-func (d *Detector) runWindows(data []byte, path string, wins []window) []candidate {
+func (d *Detector) runWindows(data []byte, wins []window) []candidate {
 	var out []candidate
 	for _, w := range wins {
 		r := d.set.Rules[w.rule]
-		if w.end-w.start == len(data) && (!r.AppliesToPath(path) || r.Allowlist.AllowsPath(path)) {
-			continue // a keyword-less rule, not filtered above
-		}
 		re := r.Compiled()
 		seg := data[w.start:w.end]
 		for _, m := range re.FindAllSubmatchIndex(seg, -1) {

@@ -174,14 +174,18 @@ id = "aws"
 keywords = ["akia"]
 regex = '''(AKIA[A-Z2-7]{16})'''
 paths = ['''\.ya?ml$''']
+[[rules]]
+id = "nokw"
+regex = '''(ZQ[A-Z2-7]{16})'''
+paths = ['''\.ya?ml$''']
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
 	d, _ := New(set, Options{})
 	for path, want := range map[string]int{"a.yml": 1, "a.txt": 0, "vendor/a.yml": 0} {
-		if got := len(detectAll(d, path, "AKIAQYLPMN5HHHFPZAM2")); got != want {
-			t.Errorf("%s: %d findings, want %d", path, got, want)
+		if got := len(detectAll(d, path, "AKIAQYLPMN5HHHFPZAM2 ZQYLPMN5HHHFPZAM2AB")); got != 2*want {
+			t.Errorf("%s: %d findings, want %d", path, got, 2*want)
 		}
 	}
 }

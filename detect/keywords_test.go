@@ -81,3 +81,13 @@ func TestKeywordsAreSelective(t *testing.T) {
 		t.Errorf("keyword %s hits more than %d times per MB of ordinary code", b, maxKeywordHitsPerMB)
 	}
 }
+
+// keywordID returns the automaton's pattern id of a keyword, or -1.
+func (d *Detector) keywordID(k string) int {
+	for id, kw := range d.patterns {
+		if kw == k {
+			return id
+		}
+	}
+	return -1
+}

@@ -85,7 +85,7 @@ func (e *env) reportCmd() *cobra.Command {
 		Short: "Render a saved JSON report in another format (text, json, jsonl, sarif)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			format, err := reportFormat(to)
+			format, err := report.ParseFormat(to)
 			if err != nil {
 				return usageError("%v", err)
 			}
@@ -116,8 +116,6 @@ func (e *env) reportCmd() *cobra.Command {
 	c.AddCommand(convert)
 	return c
 }
-
-func reportFormat(s string) (report.Format, error) { return report.ParseFormat(s) }
 
 func readReport(r io.Reader, name string) (*report.Report, error) {
 	rep, err := report.ReadJSON(r)
