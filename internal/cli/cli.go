@@ -80,7 +80,8 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError("%v (see '%s --help')", err, c.CommandPath())
 	})
-	root.AddCommand(e.scanCmd(), e.rulesCmd(), e.reportCmd(), e.versionCmd())
+	root.AddCommand(e.scanCmd(), e.rulesCmd(), e.reportCmd(), e.versionCmd(),
+		e.hookCmd(), e.baselineCmd(), e.actionCmd(), e.verifyCmd(), e.remediateCmd())
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0
