@@ -239,6 +239,24 @@ func (e *env) runScan(ctx context.Context, path string, f *scanFlags) error {
 		e.gitNotes(gitSrc, cache, f)
 	}
 
+	if err := e.writeReport(res, format, f); err != nil {
+		return err
+	}
+	e.warnings(res, format, f)
+	return gateError(failOn, res)
+}
+
+// gateError turns a result into the command's outcome under the policy:
+// nil when the gate passed, an exitError carrying the exit code otherwise.
+func gateError(failOn scan.FailOn, res *scan.Result) error {
+	if code := failOn.ExitCode(res); code != scan.ExitPass {
+		return &exitError{code: code}
+	}
+	return nil
+}
+
+// writeReport renders res in format to --output, or to stdout.
+func (e *env) writeReport(res *scan.Result, format report.Format, f *scanFlags) error {
 	out := e.stdout
 	if f.output != "" {
 		file, err := os.Create(f.output)
@@ -262,12 +280,7 @@ func (e *env) runScan(ctx context.Context, path string, f *scanFlags) error {
 	if err := bw.Flush(); err != nil {
 		return &exitError{code: scan.ExitIncomplete, err: fmt.Errorf("write report: %w", err)}
 	}
-	e.warnings(res, format, f)
-	code := failOn.ExitCode(res)
-	if code == scan.ExitPass {
-		return nil
-	}
-	return &exitError{code: code}
+	return nil
 }
 
 // warnings tells stderr what the report format may not show: errors,
