@@ -2,9 +2,14 @@ package cli
 
 import "github.com/spf13/cobra"
 
-// hookCmd is a placeholder until its work lands.
+// hookCmd groups the git hooks: pre-receive (server side, hook_receive.go),
+// pre-commit and install (client side, hook_commit.go).
 func (e *env) hookCmd() *cobra.Command {
-	return &cobra.Command{Use: "hook", Hidden: true, RunE: func(*cobra.Command, []string) error {
-		return usageError("hook: not available in this build yet")
-	}}
+	c := &cobra.Command{
+		Use:   "hook",
+		Short: "Git hooks: pre-receive (server), pre-commit (client), install",
+		Args:  cobra.NoArgs,
+	}
+	c.AddCommand(e.hookPreReceiveCmd(), e.hookPreCommitCmd(), e.hookInstallCmd())
+	return c
 }
