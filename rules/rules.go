@@ -334,7 +334,15 @@ type ruleFile struct {
 	Disable    []string  `toml:"disable"`
 	Allowlist  Allowlist `toml:"allowlist"`
 	Rules      []*Rule   `toml:"rules"`
+	// Verify and Remediate are settings of other stages; package settings
+	// reads and checks them.
+	Verify    toml.Primitive `toml:"verify"`
+	Remediate toml.Primitive `toml:"remediate"`
 }
+
+// settingsTables are the .leakgate.toml tables this package leaves to
+// package settings.
+var settingsTables = map[string]bool{"verify": true, "remediate": true}
 
 //go:embed default/*.toml
 var defaultFS embed.FS
@@ -397,8 +405,10 @@ func parse(name string, data []byte) (*ruleFile, error) {
 		}
 		return nil, &ParseError{File: name, Msg: err.Error()}
 	}
-	if und := md.Undecoded(); len(und) > 0 {
-		return nil, &ParseError{File: name, Msg: fmt.Sprintf("unknown key %q", und[0].String())}
+	for _, k := range md.Undecoded() {
+		if !settingsTables[k[0]] {
+			return nil, &ParseError{File: name, Msg: fmt.Sprintf("unknown key %q", k.String())}
+		}
 	}
 	for _, r := range f.Rules {
 		if r == nil {
@@ -444,7 +454,12 @@ func newSet(all []*Rule, allow Allowlist) (*Set, error) {
 func (s *Set) computeVersion() string {
 	h := sha256.New()
 	enc := toml.NewEncoder(h)
-	_ = enc.Encode(ruleFile{Allowlist: s.Allowlist, Rules: s.Rules})
+	_ = enc.Encode(struct {
+		UseDefault *bool     `toml:"use-default"`
+		Disable    []string  `toml:"disable"`
+		Allowlist  Allowlist `toml:"allowlist"`
+		Rules      []*Rule   `toml:"rules"`
+	}{Allowlist: s.Allowlist, Rules: s.Rules})
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
