@@ -1,0 +1,396 @@
+package verify
+
+import (
+	"context"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sourcegraph/conc/pool"
+
+	"github.com/leakgate/leakgate/leak"
+)
+
+// Checker runs verifications for a set of findings.
+type Checker struct {
+	Registry *Registry
+	// Timeout bounds each call (default DefaultTimeout).
+	Timeout time.Duration
+	// Deadline bounds the whole verification (default 2 minutes); what is
+	// not checked by then is unknown.
+	Deadline time.Duration
+	// PerProvider bounds concurrent calls to one provider (default 4).
+	PerProvider int
+	// Jobs bounds concurrent calls overall (default 16).
+	Jobs int
+	// Attempts is the number of tries of a call that asks to be retried
+	// (default 3).
+	Attempts int
+	// MaxCompanions is how many nearby candidates are tried for the other
+	// part of a multi-part credential (default 3).
+	MaxCompanions int
+	// Now is the clock (default time.Now); Sleep waits (default: a timer
+	// that gives up when ctx is done). Both are injectable for tests.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
+
+	calls atomic.Int64
+	mu    sync.Mutex
+	cache map[string]*call
+	sems  map[string]chan struct{}
+}
+
+// call is one provider check, shared by every finding that needs it.
+type call struct {
+	once sync.Once
+	res  Result
+	at   time.Time
+}
+
+// Stats counts what a Verify did.
+type Stats struct {
+	// Calls is the number of provider calls made (attempts included).
+	Calls                            int
+	Live, Dead, Unknown, Unsupported int
+}
+
+// Calls returns the number of provider calls made so far.
+func (c *Checker) Calls() int { return int(c.calls.Load()) }
+
+// Verify checks every finding that has a verifier and writes its status,
+// identity, reason and check time back into fs. Findings no verifier
+// handles stay unchecked. One secret is checked once, however many
+// findings carry it, and results are kept for later calls on the same
+// Checker.
+func (c *Checker) Verify(ctx context.Context, fs []leak.Finding) Stats {
+	c.init()
+	deadline := c.Deadline
+	if deadline <= 0 {
+		deadline = 2 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, deadline)
+	defer cancel()
+
+	groups := groupByPlace(fs)
+	type task struct {
+		v     Verifier
+		creds []Credential
+		idx   []int // findings that share these credentials
+	}
+	tasks := map[string]*task{}
+	var order []string
+	var st Stats
+	for i := range fs {
+		f := &fs[i]
+		v := c.Registry.For(f.RuleID)
+		if v == nil {
+			if f.Status == "" {
+				f.Status = leak.Unchecked
+			}
+			st.Unsupported++
+			continue
+		}
+		creds := c.credentials(v, fs, i, groups)
+		if len(creds) == 0 {
+			f.Status = leak.Unknown
+			f.StatusReason = "no other part of this credential was found near it (" + strings.Join(companionsOf(v, f.RuleID), ", ") + ")"
+			f.CheckedAt = c.Now()
+			st.Unknown++
+			continue
+		}
+		k := credsKey(creds)
+		t := tasks[k]
+		if t == nil {
+			t = &task{v: v, creds: creds}
+			tasks[k] = t
+			order = append(order, k)
+		}
+		t.idx = append(t.idx, i)
+	}
+
+	p := pool.New().WithMaxGoroutines(c.Jobs)
+	for _, k := range order {
+		t := tasks[k]
+		p.Go(func() {
+			res, at := c.resolve(ctx, t.v, t.creds)
+			for _, i := range t.idx {
+				f := &fs[i]
+				f.Status, f.Identity, f.StatusReason, f.CheckedAt = res.Status, res.Identity, res.Reason, at
+			}
+		})
+	}
+	p.Wait()
+	for _, k := range order {
+		for _, i := range tasks[k].idx {
+			switch fs[i].Status {
+			case leak.Live:
+				st.Live++
+			case leak.Dead:
+				st.Dead++
+			default:
+				st.Unknown++
+			}
+		}
+	}
+	st.Calls = c.Calls()
+	return st
+}
+
+func (c *Checker) init() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cache != nil {
+		return
+	}
+	c.cache = map[string]*call{}
+	c.sems = map[string]chan struct{}{}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Sleep == nil {
+		c.Sleep = sleepCtx
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.PerProvider <= 0 {
+		c.PerProvider = 4
+	}
+	if c.Jobs <= 0 {
+		c.Jobs = 16
+	}
+	if c.Attempts <= 0 {
+		c.Attempts = 3
+	}
+	if c.MaxCompanions <= 0 {
+		c.MaxCompanions = 3
+	}
+}
+
+// resolve tries the credentials in order (nearest companion first) and
+// returns the first live answer; dead when every candidate is dead;
+// otherwise the first unknown.
+func (c *Checker) resolve(ctx context.Context, v Verifier, creds []Credential) (Result, time.Time) {
+	var firstUnknown *Result
+	var unknownAt time.Time
+	var dead Result
+	var deadAt time.Time
+	ndead := 0
+	for _, cr := range creds {
+		res, at := c.check(ctx, v, cr)
+		switch res.Status {
+		case leak.Live:
+			return res, at
+		case leak.Dead:
+			ndead++
+			dead, deadAt = res, at
+		default:
+			if firstUnknown == nil {
+				r := res
+				firstUnknown, unknownAt = &r, at
+			}
+		}
+	}
+	if ndead == len(creds) {
+		if len(creds) > 1 {
+			dead.Reason = strings.TrimSpace(dead.Reason + " (every nearby candidate tried)")
+		}
+		return dead, deadAt
+	}
+	return *firstUnknown, unknownAt
+}
+
+// check makes (or reuses) the call for one credential.
+func (c *Checker) check(ctx context.Context, v Verifier, cr Credential) (Result, time.Time) {
+	key := v.Provider() + "\x00" + credKey(cr)
+	c.mu.Lock()
+	cl := c.cache[key]
+	if cl == nil {
+		cl = &call{}
+		c.cache[key] = cl
+	}
+	sem := c.sems[v.Provider()]
+	if sem == nil {
+		sem = make(chan struct{}, c.PerProvider)
+		c.sems[v.Provider()] = sem
+	}
+	c.mu.Unlock()
+	cl.once.Do(func() {
+		cl.res = c.attempt(ctx, v, cr, sem)
+		cl.res.Reason = scrub(cl.res.Reason, cr)
+		cl.res.Identity = scrub(cl.res.Identity, cr)
+		cl.res.Retry, cl.res.RetryAfter = false, 0
+		cl.at = c.Now()
+	})
+	return cl.res, cl.at
+}
+
+// attempt calls the verifier, retrying with backoff and jitter while it
+// asks to, within ctx.
+func (c *Checker) attempt(ctx context.Context, v Verifier, cr Credential, sem chan struct{}) Result {
+	var res Result
+	for n := 0; n < c.Attempts; n++ {
+		if n > 0 {
+			wait := backoff(n, res.RetryAfter)
+			if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+				res.Reason += "; not retried: the verification deadline is too close"
+				return res
+			}
+			if err := c.Sleep(ctx, wait); err != nil {
+				return Unknown("verification deadline reached before a retry: " + res.Reason)
+			}
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			return Unknown("verification deadline reached before the provider was called")
+		}
+		res = c.once(ctx, v, cr)
+		<-sem
+		if res.Status == "" {
+			res = Unknown("the verifier gave no answer")
+		}
+		if !res.Retry || res.Status != leak.Unknown {
+			return res
+		}
+	}
+	return res
+}
+
+func (c *Checker) once(ctx context.Context, v Verifier, cr Credential) (res Result) {
+	c.calls.Add(1)
+	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
+	defer func() {
+		if r := recover(); r != nil {
+			res = Unknown("the verifier failed")
+		}
+	}()
+	res = v.Verify(ctx, cr)
+	if res.Status == leak.Unknown && ctx.Err() != nil && res.Reason == "" {
+		res.Reason = "timed out"
+	}
+	return res
+}
+
+// backoff is the wait before retry n (1-based): the provider's Retry-After
+// when it gave one (capped at 30s), else 500ms doubling, with up to 50%
+// jitter.
+func backoff(n int, retryAfter time.Duration) time.Duration {
+	if retryAfter > 0 {
+		return min(retryAfter, 30*time.Second)
+	}
+	d := 500 * time.Millisecond << (n - 1)
+	return d + time.Duration(rand.Int64N(int64(d)/2+1))
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// scrub removes the credential's parts from text the provider or the
+// network stack produced (a URL in an error can carry a token).
+func scrub(s string, cr Credential) string {
+	for _, sec := range []leak.Secret{cr.Secret, cr.Companion} {
+		if sec.Len() >= 4 {
+			s = strings.ReplaceAll(s, sec.Reveal(), sec.Redacted())
+		}
+	}
+	return s
+}
+
+// place identifies where a finding is: companions are looked for among the
+// findings of the same file at the same commit.
+type place struct{ commit, path string }
+
+func groupByPlace(fs []leak.Finding) map[place][]int {
+	g := map[place][]int{}
+	for i := range fs {
+		p := place{fs[i].Origin.Commit, fs[i].Origin.Path}
+		g[p] = append(g[p], i)
+	}
+	return g
+}
+
+func companionsOf(v Verifier, rule string) []string {
+	if p, ok := v.(Paired); ok {
+		return p.Companions(rule)
+	}
+	return nil
+}
+
+// credentials returns the credentials to try for f: its secret alone, or
+// paired with each of the nearest findings of a companion rule in the same
+// file (at most MaxCompanions, nearest first, distinct secrets).
+func (c *Checker) credentials(v Verifier, fs []leak.Finding, i int, groups map[place][]int) []Credential {
+	f := &fs[i]
+	comp := companionsOf(v, f.RuleID)
+	if len(comp) == 0 {
+		return []Credential{{Rule: f.RuleID, Secret: f.Secret}}
+	}
+	want := map[string]bool{}
+	for _, r := range comp {
+		want[r] = true
+	}
+	type candidate struct {
+		j, dist int
+	}
+	var cands []candidate
+	for _, j := range groups[place{f.Origin.Commit, f.Origin.Path}] {
+		g := &fs[j]
+		if j == i || !want[g.RuleID] || g.Secret.Reveal() == f.Secret.Reveal() {
+			continue
+		}
+		d := g.Offset - f.Offset
+		if d < 0 {
+			d = -d
+		}
+		cands = append(cands, candidate{j, d})
+	}
+	sort.SliceStable(cands, func(a, b int) bool { return cands[a].dist < cands[b].dist })
+	var out []Credential
+	seen := map[string]bool{}
+	for _, cd := range cands {
+		g := &fs[cd.j]
+		if seen[g.Secret.Reveal()] {
+			continue
+		}
+		seen[g.Secret.Reveal()] = true
+		out = append(out, Credential{Rule: f.RuleID, Secret: f.Secret, Companion: g.Secret, CompanionRule: g.RuleID})
+		if len(out) == c.MaxCompanions {
+			break
+		}
+	}
+	return out
+}
+
+func credKey(cr Credential) string {
+	a := leak.Fingerprint(cr.Rule, cr.Secret.Reveal())
+	if cr.Companion.IsZero() {
+		return a
+	}
+	b := leak.Fingerprint(cr.CompanionRule, cr.Companion.Reveal())
+	if b < a {
+		a, b = b, a
+	}
+	return a + "+" + b
+}
+
+func credsKey(cs []Credential) string {
+	keys := make([]string, len(cs))
+	for i, cr := range cs {
+		keys[i] = credKey(cr)
+	}
+	sort.Strings(keys)
+	return strings.Join(keys, ",")
+}
