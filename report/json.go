@@ -61,17 +61,18 @@ type jsonFinding struct {
 // jsonSummary is the "summary" object: findings, complete and errors as in
 // CONTRACT.md, then additions.
 type jsonSummary struct {
-	Findings        int      `json:"findings"`
-	Complete        bool     `json:"complete"`
-	Errors          []string `json:"errors"`
-	Canceled        bool     `json:"canceled,omitempty"`
-	Files           int64    `json:"files"`
-	Bytes           int64    `json:"bytes"`
-	SkippedBinary   int64    `json:"skipped_binary,omitempty"`
-	SkippedLarge    int64    `json:"skipped_large,omitempty"`
-	SkippedSymlinks int64    `json:"skipped_symlinks,omitempty"`
-	DurationSeconds float64  `json:"duration_seconds"`
-	RulesVersion    string   `json:"rules_version,omitempty"`
+	Findings        int           `json:"findings"`
+	Complete        bool          `json:"complete"`
+	Errors          []string      `json:"errors"`
+	Canceled        bool          `json:"canceled,omitempty"`
+	Files           int64         `json:"files"`
+	Bytes           int64         `json:"bytes"`
+	SkippedBinary   int64         `json:"skipped_binary,omitempty"`
+	SkippedLarge    int64         `json:"skipped_large,omitempty"`
+	SkippedSymlinks int64         `json:"skipped_symlinks,omitempty"`
+	DurationSeconds float64       `json:"duration_seconds"`
+	RulesVersion    string        `json:"rules_version,omitempty"`
+	Verification    *Verification `json:"verification,omitempty"`
 }
 
 func toJSONFinding(r *Report, f *leak.Finding, opt Options) jsonFinding {
@@ -116,6 +117,7 @@ func toJSONSummary(r *Report) *jsonSummary {
 		SkippedSymlinks: s.SkippedSymlinks,
 		DurationSeconds: float64(s.Duration.Round(time.Millisecond).Milliseconds()) / 1000,
 		RulesVersion:    s.RulesVersion,
+		Verification:    s.Verification,
 	}
 }
 
@@ -211,6 +213,7 @@ func ReadJSON(rd io.Reader) (*Report, error) {
 			SkippedSymlinks: s.SkippedSymlinks,
 			Duration:        time.Duration(math.Round(s.DurationSeconds*1000)) * time.Millisecond,
 			RulesVersion:    s.RulesVersion,
+			Verification:    s.Verification,
 		}
 	}
 	return r, nil

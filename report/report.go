@@ -84,6 +84,19 @@ type Summary struct {
 	// RulesVersion identifies the rule set used ("rules_version", omitted
 	// when empty).
 	RulesVersion string
+	// Verification counts the verification results ("verification",
+	// omitted when nothing was verified).
+	Verification *Verification
+}
+
+// Verification counts what verification concluded about the reported
+// findings, and how many provider calls it took.
+type Verification struct {
+	Live      int `json:"live"`
+	Dead      int `json:"dead"`
+	Unknown   int `json:"unknown"`
+	Unchecked int `json:"unchecked"`
+	Calls     int `json:"calls"`
 }
 
 // Options change how a Report is rendered.

@@ -201,6 +201,10 @@ func writeTextSummary(t *textWriter, r *Report, live int) {
 		line += "; " + plural(int64(len(s.Errors)), "error", "errors")
 	}
 	t.printf("%s\n", line)
+	if v := s.Verification; v != nil {
+		t.printf("verified: %d live, %d dead, %d unknown, %d unchecked (%s)\n",
+			v.Live, v.Dead, v.Unknown, v.Unchecked, plural(int64(v.Calls), "provider call", "provider calls"))
+	}
 	for _, e := range s.Errors {
 		t.printf("  %s %s\n", t.style(ansiWarn, "error:"), printable(e))
 	}

@@ -351,11 +351,9 @@ func (c *Checker) credentials(v Verifier, fs []leak.Finding, i int, groups map[p
 		if j == i || !want[g.RuleID] || g.Secret.Reveal() == f.Secret.Reveal() {
 			continue
 		}
-		d := g.Offset - f.Offset
-		if d < 0 {
-			d = -d
-		}
-		cands = append(cands, candidate{j, d})
+		// Nearest by line, then by byte offset (a report read back from
+		// JSON has lines but no offsets).
+		cands = append(cands, candidate{j, abs(g.Origin.Line-f.Origin.Line)<<32 | abs(g.Offset-f.Offset)})
 	}
 	sort.SliceStable(cands, func(a, b int) bool { return cands[a].dist < cands[b].dist })
 	var out []Credential
@@ -372,6 +370,13 @@ func (c *Checker) credentials(v Verifier, fs []leak.Finding, i int, groups map[p
 		}
 	}
 	return out
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }
 
 func credKey(cr Credential) string {

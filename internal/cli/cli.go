@@ -23,6 +23,7 @@ import (
 	"github.com/leakgate/leakgate/rules"
 	"github.com/leakgate/leakgate/scan"
 	"github.com/leakgate/leakgate/source"
+	"github.com/leakgate/leakgate/verify"
 )
 
 // Version is the leakgate version, set at build time with
@@ -128,6 +129,10 @@ type scanFlags struct {
 	staged      bool
 	noProgress  bool
 	cache       string
+	verifyFlags
+	// failOnLiveBaselined also verifies baselined findings and reports the
+	// live ones (--fail-on-live-baselined).
+	failOnLiveBaselined bool
 }
 
 func (e *env) scanCmd() *cobra.Command {
@@ -172,6 +177,8 @@ finding, but the scan was incomplete or could not run.`,
 	fl.StringVar(&f.rangeSpec, "range", "", "only what the commits in `A..B` added")
 	fl.BoolVar(&f.staged, "staged", false, "only the staged changes")
 	fl.StringVar(&f.cache, "cache", "", "remember scanned git blobs and their findings in `FILE`; later scans read only new blobs")
+	addVerifyFlags(fl, &f.verifyFlags)
+	fl.BoolVar(&f.failOnLiveBaselined, "fail-on-live-baselined", false, "with --baseline and --verify: still report (and fail on) a baselined secret that verification says is live")
 	return c
 }
 
@@ -184,8 +191,8 @@ func (e *env) runScan(ctx context.Context, path string, f *scanFlags) error {
 	if err != nil {
 		return usageError("%v", err)
 	}
-	if f.verify {
-		return usageError("--verify: live verification is not available in this build yet")
+	if f.failOnLiveBaselined && (!f.verify || f.baseline == "") {
+		return usageError("--fail-on-live-baselined needs --verify and --baseline")
 	}
 	stdinScan := path == "-"
 	root := path
@@ -210,6 +217,21 @@ func (e *env) runScan(ctx context.Context, path string, f *scanFlags) error {
 	suppress, err := loadSuppressions(root, f.baseline)
 	if err != nil {
 		return &exitError{code: scan.ExitIncomplete, err: err}
+	}
+	var baselined map[string]bool
+	if f.failOnLiveBaselined {
+		if baselined, err = baselineOnly(root, suppress); err != nil {
+			return &exitError{code: scan.ExitIncomplete, err: err}
+		}
+		for fp := range baselined {
+			delete(suppress, fp)
+		}
+	}
+	var checker *verify.Checker
+	if f.verify {
+		if checker, err = e.newChecker(root, f.config, &f.verifyFlags); err != nil {
+			return &exitError{code: scan.ExitIncomplete, err: err}
+		}
 	}
 
 	var src source.Source
@@ -237,6 +259,12 @@ func (e *env) runScan(ctx context.Context, path string, f *scanFlags) error {
 	}
 	if gitSrc != nil {
 		e.gitNotes(gitSrc, cache, f)
+	}
+	if checker != nil {
+		res.Summary.Verification = verifyFindings(ctx, checker, res.Findings)
+		if baselined != nil {
+			keepLiveBaselined(res, baselined)
+		}
 	}
 
 	if err := e.writeReport(res, format, f); err != nil {

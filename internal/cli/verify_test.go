@@ -1,0 +1,234 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/leakgate/leakgate/detect"
+)
+
+// npmToken makes a fake npm token with a valid checksum from a seed.
+func npmToken(r *rand.Rand) string {
+	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	b := make([]byte, 30)
+	for i := range b {
+		b[i] = alphabet[r.IntN(len(alphabet))]
+	}
+	return "npm_" + string(b) + detect.Base62CRC32(string(b))
+}
+
+// npmFake is a registry that answers /-/whoami: live for the tokens in
+// live, 401 otherwise. It counts the calls per token.
+type npmFake struct {
+	*httptest.Server
+	mu    sync.Mutex
+	calls map[string]int
+	total int
+}
+
+func newNPMFake(t *testing.T, live map[string]bool) *npmFake {
+	f := &npmFake{calls: map[string]int{}}
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		f.mu.Lock()
+		f.calls[tok]++
+		f.total++
+		f.mu.Unlock()
+		if r.URL.Path != "/-/whoami" {
+			http.NotFound(w, r)
+			return
+		}
+		if live[tok] {
+			fmt.Fprintf(w, `{"username":"user-%s"}`, tok[4:8])
+			return
+		}
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprint(w, `{"error":"Unauthorized"}`)
+	}))
+	t.Cleanup(f.Close)
+	return f
+}
+
+func runMain(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = Main(context.Background(), args, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+type jsonReport struct {
+	Findings []struct {
+		Rule, Secret, Fingerprint, File, Status, Identity string
+		StatusReason                                      string `json:"status_reason"`
+	}
+	Summary struct {
+		Findings     int
+		Verification *struct{ Live, Dead, Unknown, Unchecked, Calls int }
+	}
+}
+
+func decodeReport(t *testing.T, s string) jsonReport {
+	t.Helper()
+	var r jsonReport
+	if err := json.Unmarshal([]byte(s), &r); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, s)
+	}
+	return r
+}
+
+// A tree with 1,000 findings of 200 distinct secrets makes at most 200
+// provider calls, and each finding gets its secret's status.
+func TestScanVerifyOneCallPerSecret(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	var toks []string
+	live := map[string]bool{}
+	for i := range 200 {
+		tok := npmToken(r)
+		toks = append(toks, tok)
+		if i%50 == 0 {
+			live[tok] = true
+		}
+	}
+	fake := newNPMFake(t, live)
+	dir := t.TempDir()
+	for i := range 1000 {
+		body := fmt.Sprintf("NPM_TOKEN=%s\n", toks[i%200])
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%04d.env", i)), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := filepath.Join(t.TempDir(), "leakgate.toml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("[verify.endpoints]\nnpm = %q\n", fake.URL)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	code, out, stderr := runMain(t, "scan", "--no-git", "--verify", "-c", cfg, "-f", "json", "--fail-on", "live", dir)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (live secrets with --fail-on live)\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "npm secrets go to "+fake.URL) {
+		t.Errorf("stderr does not name the configured endpoint:\n%s", stderr)
+	}
+	rep := decodeReport(t, out)
+	if len(rep.Findings) != 1000 {
+		t.Fatalf("%d findings, want 1000", len(rep.Findings))
+	}
+	if fake.total > 200 || len(fake.calls) != 200 {
+		t.Errorf("%d provider calls for %d distinct secrets; want at most 200", fake.total, len(fake.calls))
+	}
+	v := rep.Summary.Verification
+	if v == nil || v.Live != 20 || v.Dead != 980 || v.Calls != fake.total {
+		t.Errorf("summary verification = %+v, fake saw %d calls", v, fake.total)
+	}
+	for _, tok := range toks {
+		if strings.Contains(out, tok) || strings.Contains(stderr, tok) {
+			t.Fatal("the output holds a full secret without --no-redact")
+		}
+	}
+	for _, f := range rep.Findings {
+		if f.Status != "live" && f.Status != "dead" {
+			t.Fatalf("finding %s: status %q (%s)", f.File, f.Status, f.StatusReason)
+		}
+		if f.Status == "live" && !strings.HasPrefix(f.Identity, "npm user user-") {
+			t.Errorf("identity %q", f.Identity)
+		}
+	}
+	// --fail-on any (the default) fails on every finding; --fail-on none never.
+	if code, _, _ := runMain(t, "scan", "--no-git", "--verify", "-c", cfg, "-f", "json", "--fail-on", "none", dir); code != 0 {
+		t.Errorf("--fail-on none: exit %d", code)
+	}
+}
+
+// leakgate verify re-checks a saved report: a key live yesterday and
+// revoked today comes out dead, and a redacted report is refused.
+func TestVerifySavedReport(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	tok := npmToken(r)
+	live := map[string]bool{tok: true}
+	fake := newNPMFake(t, live)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a.env"), []byte("NPM_TOKEN="+tok+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(t.TempDir(), "leakgate.toml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("[verify.endpoints]\nnpm = %q\n", fake.URL)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	saved := filepath.Join(t.TempDir(), "scan.json")
+	if code, _, stderr := runMain(t, "scan", "--no-git", "--no-redact", "-f", "json", "-o", saved, dir); code != 1 {
+		t.Fatalf("scan: exit %d\n%s", code, stderr)
+	}
+	code, out, stderr := runMain(t, "verify", "-c", cfg, "-f", "json", saved)
+	if code != 1 {
+		t.Fatalf("verify of a live key: exit %d, want 1\n%s", code, stderr)
+	}
+	if rep := decodeReport(t, out); rep.Findings[0].Status != "live" || strings.Contains(out, tok) {
+		t.Errorf("verify: %+v (must be live and redacted)", rep.Findings[0])
+	}
+	delete(live, tok) // revoked overnight
+	code, out, _ = runMain(t, "verify", "-c", cfg, "-f", "json", saved)
+	if rep := decodeReport(t, out); code != 0 || rep.Findings[0].Status != "dead" {
+		t.Errorf("verify of a revoked key: exit %d, %+v", code, rep.Findings[0])
+	}
+
+	redacted := filepath.Join(t.TempDir(), "redacted.json")
+	runMain(t, "scan", "--no-git", "-f", "json", "-o", redacted, dir)
+	code, _, stderr = runMain(t, "verify", "-c", cfg, redacted)
+	if code != 2 || !strings.Contains(stderr, "--no-redact") {
+		t.Errorf("verify of a redacted report: exit %d, %s", code, stderr)
+	}
+}
+
+// With a baseline, a baselined secret is hidden, unless
+// --fail-on-live-baselined is given and verification says it is live.
+func TestFailOnLiveBaselined(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	liveTok, deadTok := npmToken(r), npmToken(r)
+	fake := newNPMFake(t, map[string]bool{liveTok: true})
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a.env"), []byte("A="+liveTok+"\nB="+deadTok+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(t.TempDir(), "leakgate.toml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("[verify.endpoints]\nnpm = %q\n", fake.URL)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base := filepath.Join(t.TempDir(), "baseline.json")
+	if code, _, stderr := runMain(t, "scan", "--no-git", "-f", "json", "-o", base, dir); code != 1 {
+		t.Fatalf("scan: exit %d\n%s", code, stderr)
+	}
+	if code, out, _ := runMain(t, "scan", "--no-git", "--verify", "-c", cfg, "--baseline", base, "-f", "json", dir); code != 0 || decodeReport(t, out).Summary.Findings != 0 {
+		t.Errorf("baselined findings: exit %d\n%s", code, out)
+	}
+	code, out, stderr := runMain(t, "scan", "--no-git", "--verify", "-c", cfg, "--baseline", base, "--fail-on-live-baselined", "-f", "json", dir)
+	rep := decodeReport(t, out)
+	if code != 1 || len(rep.Findings) != 1 || rep.Findings[0].Status != "live" || !strings.Contains(rep.Findings[0].StatusReason, "baseline") {
+		t.Errorf("--fail-on-live-baselined: exit %d, %+v\n%s", code, rep.Findings, stderr)
+	}
+	if code, _, stderr := runMain(t, "scan", "--no-git", "--fail-on-live-baselined", dir); code != 2 || !strings.Contains(stderr, "needs --verify and --baseline") {
+		t.Errorf("--fail-on-live-baselined alone: exit %d %s", code, stderr)
+	}
+}
+
+func TestVerifyConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.toml")
+	os.WriteFile(cfg, []byte("[verify.endpoints]\nnpmm = \"http://127.0.0.1:1\"\n"), 0o644)
+	if code, _, stderr := runMain(t, "scan", "--no-git", "--verify", "-c", cfg, dir); code != 2 || !strings.Contains(stderr, `unknown provider "npmm"`) {
+		t.Errorf("unknown provider: exit %d %s", code, stderr)
+	}
+	os.WriteFile(cfg, []byte("[verify]\ntimeout = \"fast\"\n"), 0o644)
+	if code, _, stderr := runMain(t, "scan", "--no-git", "--verify", "-c", cfg, dir); code != 2 || !strings.Contains(stderr, "fast") {
+		t.Errorf("bad timeout: exit %d %s", code, stderr)
+	}
+}
