@@ -155,6 +155,13 @@ finding, but the scan was incomplete or could not run.`,
 			return e.runScan(c.Context(), path, &f)
 		},
 	}
+	addScanFlags(c, &f)
+	return c
+}
+
+// addScanFlags registers the flags shared by scan and the commands that
+// build on it (the GitHub Action) on c, bound to f.
+func addScanFlags(c *cobra.Command, f *scanFlags) {
 	fl := c.Flags()
 	fl.StringVarP(&f.format, "format", "f", "text", "report format: text, json, jsonl, sarif")
 	fl.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` instead of stdout")
@@ -172,7 +179,6 @@ finding, but the scan was incomplete or could not run.`,
 	fl.StringVar(&f.rangeSpec, "range", "", "only what the commits in `A..B` added")
 	fl.BoolVar(&f.staged, "staged", false, "only the staged changes")
 	fl.StringVar(&f.cache, "cache", "", "remember scanned git blobs and their findings in `FILE`; later scans read only new blobs")
-	return c
 }
 
 func (e *env) runScan(ctx context.Context, path string, f *scanFlags) error {
@@ -184,32 +190,46 @@ func (e *env) runScan(ctx context.Context, path string, f *scanFlags) error {
 	if err != nil {
 		return usageError("%v", err)
 	}
+	res, err := e.scanPath(ctx, path, f)
+	if err != nil {
+		return err
+	}
+	if err := e.writeReport(res, format, f); err != nil {
+		return err
+	}
+	e.warnings(res, format, f)
+	return gateError(failOn, res)
+}
+
+// scanPath runs the scan that f describes over path ("-": standard input)
+// and returns its result, without rendering it or applying the gate.
+func (e *env) scanPath(ctx context.Context, path string, f *scanFlags) (*scan.Result, error) {
 	if f.verify {
-		return usageError("--verify: live verification is not available in this build yet")
+		return nil, usageError("--verify: live verification is not available in this build yet")
 	}
 	stdinScan := path == "-"
 	root := path
 	if stdinScan {
 		root = "."
 	} else if _, err := os.Lstat(path); err != nil {
-		return usageError("scan %s: %v", path, unwrapOS(err))
+		return nil, usageError("scan %s: %v", path, unwrapOS(err))
 	}
 	useGit, err := gitScan(path, stdinScan, f)
 	if err != nil {
-		return err
+		return nil, err
 	}
 
 	set, err := loadRules(root, f.config)
 	if err != nil {
-		return &exitError{code: scan.ExitIncomplete, err: err}
+		return nil, &exitError{code: scan.ExitIncomplete, err: err}
 	}
 	det, err := detect.New(set, detect.Options{ReportExampleKeys: f.exampleKeys})
 	if err != nil {
-		return &exitError{code: scan.ExitIncomplete, err: err}
+		return nil, &exitError{code: scan.ExitIncomplete, err: err}
 	}
 	suppress, err := loadSuppressions(root, f.baseline)
 	if err != nil {
-		return &exitError{code: scan.ExitIncomplete, err: err}
+		return nil, &exitError{code: scan.ExitIncomplete, err: err}
 	}
 
 	var src source.Source
@@ -221,7 +241,7 @@ func (e *env) runScan(ctx context.Context, path string, f *scanFlags) error {
 	case useGit:
 		gitSrc = gitSource(path, f)
 		if cache, err = e.openCache(gitSrc, f, set); err != nil {
-			return &exitError{code: scan.ExitIncomplete, err: err}
+			return nil, &exitError{code: scan.ExitIncomplete, err: err}
 		}
 		src = gitSrc
 	default:
@@ -233,17 +253,12 @@ func (e *env) runScan(ctx context.Context, path string, f *scanFlags) error {
 	}
 	res, err := scan.Run(ctx, cfg)
 	if err != nil {
-		return &exitError{code: scan.ExitIncomplete, err: fmt.Errorf("scan %s: %w", path, err)}
+		return nil, &exitError{code: scan.ExitIncomplete, err: fmt.Errorf("scan %s: %w", path, err)}
 	}
 	if gitSrc != nil {
 		e.gitNotes(gitSrc, cache, f)
 	}
-
-	if err := e.writeReport(res, format, f); err != nil {
-		return err
-	}
-	e.warnings(res, format, f)
-	return gateError(failOn, res)
+	return res, nil
 }
 
 // gateError turns a result into the command's outcome under the policy:
