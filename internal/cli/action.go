@@ -86,6 +86,11 @@ fetch-depth: 0).`,
 	return c
 }
 
+// actionOutputs are the step outputs the action writes to $GITHUB_OUTPUT,
+// in order: the number of findings, the SARIF file's absolute path and the
+// exit code. action.yml maps its outputs to these.
+var actionOutputs = [...]string{"findings", "sarif-file", "exit-code"}
+
 // ghEnv is what a GitHub Actions runner tells a step through its
 // environment.
 type ghEnv struct {
@@ -117,6 +122,7 @@ func (g ghEnv) inWorkspace(p string) string {
 func (e *env) runAction(ctx context.Context, path string, f *actionFlags, getenv func(string) string) error {
 	gh := readGHEnv(getenv)
 	path = gh.inWorkspace(path)
+	f.config, f.baseline, f.output = gh.inWorkspace(f.config), gh.inWorkspace(f.baseline), gh.inWorkspace(f.output)
 	sarifPath := gh.inWorkspace(f.sarifFile)
 	if sarifPath == "" {
 		sarifPath = gh.inWorkspace("leakgate.sarif")
@@ -132,6 +138,9 @@ func (e *env) runAction(ctx context.Context, path string, f *actionFlags, getenv
 		runErr error
 	)
 	format, failOn, err := actionPolicy(f)
+	if out, _ := filepath.Abs(f.output); err == nil && f.output != "" && out == sarifPath {
+		err = usageError("--output and --sarif-file name the same file")
+	}
 	if err == nil {
 		var plan actionPlan
 		plan, err = planAction(ctx, f, path, gh)
@@ -191,9 +200,9 @@ func (e *env) runAction(ctx context.Context, path string, f *actionFlags, getenv
 	if gh.output != "" {
 		err := appendFileWith(gh.output, func(w io.Writer) error {
 			return writeOutputs(w, [][2]string{
-				{"findings", fmt.Sprint(len(res.Findings))},
-				{"sarif-file", sarifPath},
-				{"exit-code", fmt.Sprint(code)},
+				{actionOutputs[0], fmt.Sprint(len(res.Findings))},
+				{actionOutputs[1], sarifPath},
+				{actionOutputs[2], fmt.Sprint(code)},
 			})
 		})
 		if err != nil {
@@ -225,9 +234,6 @@ func actionPolicy(f *actionFlags) (report.Format, scan.FailOn, error) {
 	}
 	if f.staged {
 		return "", "", usageError("--staged cannot be used in the action: there is no index to scan on a runner")
-	}
-	if f.output != "" && f.output == f.sarifFile {
-		return "", "", usageError("--output and --sarif-file name the same file")
 	}
 	return format, failOn, nil
 }
