@@ -32,8 +32,8 @@ type actionMeta struct {
 		Using string
 		Steps []struct {
 			ID, Name, Uses, Run, Shell string
-			WorkingDirectory          string `yaml:"working-directory"`
-			With, Env                 map[string]string
+			WorkingDirectory           string `yaml:"working-directory"`
+			With, Env                  map[string]string
 		}
 	}
 }
@@ -392,14 +392,14 @@ func TestWriteOutputs(t *testing.T) {
 func TestSHA(t *testing.T) {
 	t.Parallel()
 	for s, want := range map[string][2]bool{
-		strings.Repeat("0", 40):     {true, true},
-		strings.Repeat("a", 40):     {true, false},
-		strings.Repeat("0", 64):     {true, true},
-		strings.Repeat("A", 40):     {false, false},
-		"--output=x":                {false, false},
-		"":                          {false, false},
-		strings.Repeat("a", 39):     {false, false},
-		strings.Repeat("a", 40)+"^": {false, false},
+		strings.Repeat("0", 40):       {true, true},
+		strings.Repeat("a", 40):       {true, false},
+		strings.Repeat("0", 64):       {true, true},
+		strings.Repeat("A", 40):       {false, false},
+		"--output=x":                  {false, false},
+		"":                            {false, false},
+		strings.Repeat("a", 39):       {false, false},
+		strings.Repeat("a", 40) + "^": {false, false},
 	} {
 		if got := [2]bool{isSHA(s), isSHA(s) && isZeroSHA(s)}; got != want {
 			t.Errorf("%q: isSHA, isZeroSHA = %v, want %v", s, got, want)
