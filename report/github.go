@@ -271,7 +271,7 @@ func WriteGitHubSummary(w io.Writer, r *Report, opt GitHubOptions) error {
 
 // summaryRow is f's row in the summary table.
 func summaryRow(f *leak.Finding) string {
-	pos := f.Origin.Path
+	pos := printable(f.Origin.Path)
 	if pos == "" {
 		pos = "-"
 	}
