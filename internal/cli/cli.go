@@ -160,6 +160,13 @@ finding, but the scan was incomplete or could not run.`,
 			return e.runScan(c.Context(), path, &f)
 		},
 	}
+	addScanFlags(c, &f)
+	return c
+}
+
+// addScanFlags registers the flags shared by scan and the commands that
+// build on it (the GitHub Action) on c, bound to f.
+func addScanFlags(c *cobra.Command, f *scanFlags) {
 	fl := c.Flags()
 	fl.StringVarP(&f.format, "format", "f", "text", "report format: text, json, jsonl, sarif")
 	fl.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` instead of stdout")
@@ -179,7 +186,6 @@ finding, but the scan was incomplete or could not run.`,
 	fl.StringVar(&f.cache, "cache", "", "remember scanned git blobs and their findings in `FILE`; later scans read only new blobs")
 	addVerifyFlags(fl, &f.verifyFlags)
 	fl.BoolVar(&f.failOnLiveBaselined, "fail-on-live-baselined", false, "with --baseline and --verify: still report (and fail on) a baselined secret that verification says is live")
-	return c
 }
 
 func (e *env) runScan(ctx context.Context, path string, f *scanFlags) error {
@@ -191,37 +197,51 @@ func (e *env) runScan(ctx context.Context, path string, f *scanFlags) error {
 	if err != nil {
 		return usageError("%v", err)
 	}
+	res, err := e.scanPath(ctx, path, f)
+	if err != nil {
+		return err
+	}
+	if err := e.writeReport(res, format, f); err != nil {
+		return err
+	}
+	e.warnings(res, format, f)
+	return gateError(failOn, res)
+}
+
+// scanPath runs the scan that f describes over path ("-": standard input)
+// and returns its result, without rendering it or applying the gate.
+func (e *env) scanPath(ctx context.Context, path string, f *scanFlags) (*scan.Result, error) {
 	if f.failOnLiveBaselined && (!f.verify || f.baseline == "") {
-		return usageError("--fail-on-live-baselined needs --verify and --baseline")
+		return nil, usageError("--fail-on-live-baselined needs --verify and --baseline")
 	}
 	stdinScan := path == "-"
 	root := path
 	if stdinScan {
 		root = "."
 	} else if _, err := os.Lstat(path); err != nil {
-		return usageError("scan %s: %v", path, unwrapOS(err))
+		return nil, usageError("scan %s: %v", path, unwrapOS(err))
 	}
 	useGit, err := gitScan(path, stdinScan, f)
 	if err != nil {
-		return err
+		return nil, err
 	}
 
 	set, err := loadRules(root, f.config)
 	if err != nil {
-		return &exitError{code: scan.ExitIncomplete, err: err}
+		return nil, &exitError{code: scan.ExitIncomplete, err: err}
 	}
 	det, err := detect.New(set, detect.Options{ReportExampleKeys: f.exampleKeys})
 	if err != nil {
-		return &exitError{code: scan.ExitIncomplete, err: err}
+		return nil, &exitError{code: scan.ExitIncomplete, err: err}
 	}
 	suppress, err := loadSuppressions(root, f.baseline)
 	if err != nil {
-		return &exitError{code: scan.ExitIncomplete, err: err}
+		return nil, &exitError{code: scan.ExitIncomplete, err: err}
 	}
 	var baselined map[string]bool
 	if f.failOnLiveBaselined {
 		if baselined, err = baselineOnly(root, suppress); err != nil {
-			return &exitError{code: scan.ExitIncomplete, err: err}
+			return nil, &exitError{code: scan.ExitIncomplete, err: err}
 		}
 		for fp := range baselined {
 			delete(suppress, fp)
@@ -230,7 +250,7 @@ func (e *env) runScan(ctx context.Context, path string, f *scanFlags) error {
 	var checker *verify.Checker
 	if f.verify {
 		if checker, err = e.newChecker(root, f.config, &f.verifyFlags); err != nil {
-			return &exitError{code: scan.ExitIncomplete, err: err}
+			return nil, &exitError{code: scan.ExitIncomplete, err: err}
 		}
 	}
 
@@ -243,7 +263,7 @@ func (e *env) runScan(ctx context.Context, path string, f *scanFlags) error {
 	case useGit:
 		gitSrc = gitSource(path, f)
 		if cache, err = e.openCache(gitSrc, f, set); err != nil {
-			return &exitError{code: scan.ExitIncomplete, err: err}
+			return nil, &exitError{code: scan.ExitIncomplete, err: err}
 		}
 		src = gitSrc
 	default:
@@ -255,7 +275,7 @@ func (e *env) runScan(ctx context.Context, path string, f *scanFlags) error {
 	}
 	res, err := scan.Run(ctx, cfg)
 	if err != nil {
-		return &exitError{code: scan.ExitIncomplete, err: fmt.Errorf("scan %s: %w", path, err)}
+		return nil, &exitError{code: scan.ExitIncomplete, err: fmt.Errorf("scan %s: %w", path, err)}
 	}
 	if gitSrc != nil {
 		e.gitNotes(gitSrc, cache, f)
@@ -266,12 +286,7 @@ func (e *env) runScan(ctx context.Context, path string, f *scanFlags) error {
 			keepLiveBaselined(res, baselined)
 		}
 	}
-
-	if err := e.writeReport(res, format, f); err != nil {
-		return err
-	}
-	e.warnings(res, format, f)
-	return gateError(failOn, res)
+	return res, nil
 }
 
 // gateError turns a result into the command's outcome under the policy:
