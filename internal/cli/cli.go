@@ -18,7 +18,6 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
-	"github.com/leakgate/leakgate/detect"
 	"github.com/leakgate/leakgate/report"
 	"github.com/leakgate/leakgate/rules"
 	"github.com/leakgate/leakgate/scan"
@@ -187,47 +186,11 @@ func (e *env) runScan(ctx context.Context, path string, f *scanFlags) error {
 	if f.verify {
 		return usageError("--verify: live verification is not available in this build yet")
 	}
-	stdinScan := path == "-"
-	root := path
-	if stdinScan {
-		root = "."
-	} else if _, err := os.Lstat(path); err != nil {
-		return usageError("scan %s: %v", path, unwrapOS(err))
-	}
-	useGit, err := gitScan(path, stdinScan, f)
+	ps, err := e.prepareScan(path, f)
 	if err != nil {
 		return err
 	}
-
-	set, err := loadRules(root, f.config)
-	if err != nil {
-		return &exitError{code: scan.ExitIncomplete, err: err}
-	}
-	det, err := detect.New(set, detect.Options{ReportExampleKeys: f.exampleKeys})
-	if err != nil {
-		return &exitError{code: scan.ExitIncomplete, err: err}
-	}
-	suppress, err := loadSuppressions(root, f.baseline)
-	if err != nil {
-		return &exitError{code: scan.ExitIncomplete, err: err}
-	}
-
-	var src source.Source
-	var gitSrc *source.Git
-	var cache *scan.Cache
-	switch {
-	case stdinScan:
-		src = &source.Reader{R: e.stdin, Name: "<stdin>"}
-	case useGit:
-		gitSrc = gitSource(path, f)
-		if cache, err = e.openCache(gitSrc, f, set); err != nil {
-			return &exitError{code: scan.ExitIncomplete, err: err}
-		}
-		src = gitSrc
-	default:
-		src = &source.Dir{Root: path, MaxFileSize: f.maxFileSize}
-	}
-	cfg := scan.Config{Source: src, Detector: det, Jobs: f.jobs, Suppress: suppress, Cache: cache}
+	cfg, gitSrc, cache := ps.cfg, ps.git, ps.cache
 	if !f.noProgress && isTerminal(e.stderr) {
 		cfg.Progress = e.stderr
 	}
