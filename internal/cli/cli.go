@@ -158,7 +158,7 @@ finding, but the scan was incomplete or could not run.`,
 	fl.StringVarP(&f.format, "format", "f", "text", "report format: text, json, jsonl, sarif")
 	fl.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` instead of stdout")
 	fl.StringVarP(&f.config, "config", "c", "", "rules and settings `FILE` (default: .leakgate.toml at the root of PATH, if present)")
-	fl.StringVar(&f.baseline, "baseline", "", "a previous JSON report `FILE`; findings whose fingerprint it holds are not reported")
+	fl.StringVar(&f.baseline, "baseline", "", "a baseline (leakgate baseline create) or previous JSON report `FILE`; findings whose fingerprint it holds are not reported")
 	fl.BoolVar(&f.verify, "verify", false, "check each finding with its provider")
 	fl.StringVar(&f.failOn, "fail-on", "any", "which findings fail the gate: any, live, none")
 	fl.BoolVar(&f.noRedact, "no-redact", false, "show secrets in full in every format")
@@ -278,7 +278,7 @@ func loadRules(root, config string) (*rules.Set, error) {
 }
 
 // loadSuppressions reads the fingerprints of .leakgateignore at root and
-// of the --baseline report.
+// of the --baseline file (a baseline or a JSON report).
 func loadSuppressions(root, baseline string) (map[string]bool, error) {
 	sup := map[string]bool{}
 	if data, err := os.ReadFile(filepath.Join(root, ".leakgateignore")); err == nil {
@@ -299,17 +299,12 @@ func loadSuppressions(root, baseline string) (map[string]bool, error) {
 		return nil, fmt.Errorf(".leakgateignore: %w", unwrapOS(err))
 	}
 	if baseline != "" {
-		fh, err := os.Open(baseline)
+		fps, err := readBaseline(baseline)
 		if err != nil {
-			return nil, fmt.Errorf("baseline: %w", unwrapOS(err))
+			return nil, err
 		}
-		defer fh.Close()
-		rep, err := report.ReadJSON(fh)
-		if err != nil {
-			return nil, fmt.Errorf("baseline %s: %w", baseline, err)
-		}
-		for _, f := range rep.Findings {
-			sup[f.Fingerprint] = true
+		for _, fp := range fps {
+			sup[fp] = true
 		}
 	}
 	return sup, nil
