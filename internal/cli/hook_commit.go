@@ -162,7 +162,8 @@ binary that ran install (its absolute path is written into the hook).
 An existing pre-commit hook that is not leakgate's is never overwritten unless
 asked: --chain moves it to pre-commit.local, which the leakgate hook runs first
 (a failure there stops the commit with its exit status); --force replaces it.
-Installing again over leakgate's own hook changes nothing.`,
+Installing again over leakgate's own hook changes nothing (--force writes it
+again, to record a new fallback path for instance).`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if chain && force {
