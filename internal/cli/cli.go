@@ -18,7 +18,6 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
-	"github.com/leakgate/leakgate/detect"
 	"github.com/leakgate/leakgate/report"
 	"github.com/leakgate/leakgate/rules"
 	"github.com/leakgate/leakgate/scan"
@@ -171,7 +170,7 @@ func addScanFlags(c *cobra.Command, f *scanFlags) {
 	fl.StringVarP(&f.format, "format", "f", "text", "report format: text, json, jsonl, sarif")
 	fl.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` instead of stdout")
 	fl.StringVarP(&f.config, "config", "c", "", "rules and settings `FILE` (default: .leakgate.toml at the root of PATH, if present)")
-	fl.StringVar(&f.baseline, "baseline", "", "a previous JSON report `FILE`; findings whose fingerprint it holds are not reported")
+	fl.StringVar(&f.baseline, "baseline", "", "a baseline (leakgate baseline create) or previous JSON report `FILE`; findings whose fingerprint it holds are not reported")
 	fl.BoolVar(&f.verify, "verify", false, "check each finding with its provider")
 	fl.StringVar(&f.failOn, "fail-on", "any", "which findings fail the gate: any, live, none")
 	fl.BoolVar(&f.noRedact, "no-redact", false, "show secrets in full in every format")
@@ -214,62 +213,26 @@ func (e *env) scanPath(ctx context.Context, path string, f *scanFlags) (*scan.Re
 	if f.failOnLiveBaselined && (!f.verify || f.baseline == "") {
 		return nil, usageError("--fail-on-live-baselined needs --verify and --baseline")
 	}
-	stdinScan := path == "-"
-	root := path
-	if stdinScan {
-		root = "."
-	} else if _, err := os.Lstat(path); err != nil {
-		return nil, usageError("scan %s: %v", path, unwrapOS(err))
-	}
-	useGit, err := gitScan(path, stdinScan, f)
+	ps, err := e.prepareScan(path, f)
 	if err != nil {
 		return nil, err
 	}
-
-	set, err := loadRules(root, f.config)
-	if err != nil {
-		return nil, &exitError{code: scan.ExitIncomplete, err: err}
-	}
-	det, err := detect.New(set, detect.Options{ReportExampleKeys: f.exampleKeys})
-	if err != nil {
-		return nil, &exitError{code: scan.ExitIncomplete, err: err}
-	}
-	suppress, err := loadSuppressions(root, f.baseline)
-	if err != nil {
-		return nil, &exitError{code: scan.ExitIncomplete, err: err}
-	}
+	cfg, gitSrc, cache := ps.cfg, ps.git, ps.cache
 	var baselined map[string]bool
 	if f.failOnLiveBaselined {
-		if baselined, err = baselineOnly(root, suppress); err != nil {
+		if baselined, err = baselineOnly(ps.root, cfg.Suppress); err != nil {
 			return nil, &exitError{code: scan.ExitIncomplete, err: err}
 		}
 		for fp := range baselined {
-			delete(suppress, fp)
+			delete(cfg.Suppress, fp)
 		}
 	}
 	var checker *verify.Checker
 	if f.verify {
-		if checker, err = e.newChecker(root, f.config, &f.verifyFlags); err != nil {
+		if checker, err = e.newChecker(ps.root, f.config, &f.verifyFlags); err != nil {
 			return nil, &exitError{code: scan.ExitIncomplete, err: err}
 		}
 	}
-
-	var src source.Source
-	var gitSrc *source.Git
-	var cache *scan.Cache
-	switch {
-	case stdinScan:
-		src = &source.Reader{R: e.stdin, Name: "<stdin>"}
-	case useGit:
-		gitSrc = gitSource(path, f)
-		if cache, err = e.openCache(gitSrc, f, set); err != nil {
-			return nil, &exitError{code: scan.ExitIncomplete, err: err}
-		}
-		src = gitSrc
-	default:
-		src = &source.Dir{Root: path, MaxFileSize: f.maxFileSize}
-	}
-	cfg := scan.Config{Source: src, Detector: det, Jobs: f.jobs, Suppress: suppress, Cache: cache}
 	if !f.noProgress && isTerminal(e.stderr) {
 		cfg.Progress = e.stderr
 	}
@@ -358,7 +321,7 @@ func loadRules(root, config string) (*rules.Set, error) {
 }
 
 // loadSuppressions reads the fingerprints of .leakgateignore at root and
-// of the --baseline report.
+// of the --baseline file (a baseline or a JSON report).
 func loadSuppressions(root, baseline string) (map[string]bool, error) {
 	sup := map[string]bool{}
 	if data, err := os.ReadFile(filepath.Join(root, ".leakgateignore")); err == nil {
@@ -379,17 +342,12 @@ func loadSuppressions(root, baseline string) (map[string]bool, error) {
 		return nil, fmt.Errorf(".leakgateignore: %w", unwrapOS(err))
 	}
 	if baseline != "" {
-		fh, err := os.Open(baseline)
+		fps, err := readBaseline(baseline)
 		if err != nil {
-			return nil, fmt.Errorf("baseline: %w", unwrapOS(err))
+			return nil, err
 		}
-		defer fh.Close()
-		rep, err := report.ReadJSON(fh)
-		if err != nil {
-			return nil, fmt.Errorf("baseline %s: %w", baseline, err)
-		}
-		for _, f := range rep.Findings {
-			sup[f.Fingerprint] = true
+		for _, fp := range fps {
+			sup[fp] = true
 		}
 	}
 	return sup, nil

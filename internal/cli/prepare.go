@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"os"
+
+	"github.com/leakgate/leakgate/detect"
+	"github.com/leakgate/leakgate/scan"
+	"github.com/leakgate/leakgate/source"
+)
+
+// preparedScan is a scan ready to run: its config, and the git source and
+// cache when it reads git (both nil otherwise).
+type preparedScan struct {
+	// root is where .leakgate.toml and .leakgateignore are looked for.
+	root  string
+	cfg   scan.Config
+	git   *source.Git
+	cache *scan.Cache
+}
+
+// prepareScan builds the scan of path ("-": standard input) that f asks
+// for: the source, the rules (--config, or .leakgate.toml at the root), the
+// detector and the suppressions (.leakgateignore at the root, --baseline).
+// scan, hook pre-commit and baseline create share it, so that they find
+// the same things. It leaves progress and --verify to the caller.
+func (e *env) prepareScan(path string, f *scanFlags) (*preparedScan, error) {
+	stdinScan := path == "-"
+	root := path
+	if stdinScan {
+		root = "."
+	} else if _, err := os.Lstat(path); err != nil {
+		return nil, usageError("scan %s: %v", path, unwrapOS(err))
+	}
+	useGit, err := gitScan(path, stdinScan, f)
+	if err != nil {
+		return nil, err
+	}
+
+	set, err := loadRules(root, f.config)
+	if err != nil {
+		return nil, &exitError{code: scan.ExitIncomplete, err: err}
+	}
+	det, err := detect.New(set, detect.Options{ReportExampleKeys: f.exampleKeys})
+	if err != nil {
+		return nil, &exitError{code: scan.ExitIncomplete, err: err}
+	}
+	suppress, err := loadSuppressions(root, f.baseline)
+	if err != nil {
+		return nil, &exitError{code: scan.ExitIncomplete, err: err}
+	}
+
+	ps := &preparedScan{root: root}
+	var src source.Source
+	switch {
+	case stdinScan:
+		src = &source.Reader{R: e.stdin, Name: "<stdin>"}
+	case useGit:
+		ps.git = gitSource(path, f)
+		if ps.cache, err = e.openCache(ps.git, f, set); err != nil {
+			return nil, &exitError{code: scan.ExitIncomplete, err: err}
+		}
+		src = ps.git
+	default:
+		src = &source.Dir{Root: path, MaxFileSize: f.maxFileSize}
+	}
+	ps.cfg = scan.Config{Source: src, Detector: det, Jobs: f.jobs, Suppress: suppress, Cache: ps.cache}
+	return ps, nil
+}
