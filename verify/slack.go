@@ -104,7 +104,7 @@ func (v *slackVerifier) Verify(ctx context.Context, c Credential) Result {
 	if *at.OK {
 		return Live("Slack team " + at.Team + " (" + at.TeamID + "), user " + at.User)
 	}
-	code := slackCode(at.Error)
+	code := providerErrorCode(at.Error)
 	if strings.HasPrefix(tok, "xapp-") {
 		// UNCONFIRMED how auth.test treats app-level tokens: never dead.
 		return Unknown("Slack auth.test answered " + code + " for an app-level token (not trusted as dead: unconfirmed whether auth.test accepts xapp tokens)")
@@ -135,7 +135,7 @@ func (v *slackVerifier) verifyWebhook(ctx context.Context, raw string) Result {
 	if fail != nil {
 		return *fail
 	}
-	code := slackCode(strings.TrimSpace(string(resp.Body)))
+	code := providerErrorCode(strings.TrimSpace(string(resp.Body)))
 	switch {
 	case resp.Status == http.StatusBadRequest && (code == "invalid_payload" || code == "no_text" || code == "missing_text_or_fallback_or_attachments"):
 		return Live("Slack incoming webhook (accepted the URL, refused the empty payload)")
@@ -147,21 +147,4 @@ func (v *slackVerifier) verifyWebhook(ctx context.Context, raw string) Result {
 		return Unknown("the webhook's channel is archived (" + code + ")")
 	}
 	return Unknown("unexpected answer from the webhook (HTTP " + http.StatusText(resp.Status) + ", " + code + ")")
-}
-
-// slackCode keeps a Slack error code printable and short: Slack's codes are
-// lower-case words joined by underscores; anything else is not quoted.
-func slackCode(s string) string {
-	if s == "" {
-		return "no error code"
-	}
-	if len(s) > 64 {
-		return "an unrecognised error"
-	}
-	for _, r := range s {
-		if (r < 'a' || r > 'z') && r != '_' && (r < '0' || r > '9') {
-			return "an unrecognised error"
-		}
-	}
-	return s
 }
