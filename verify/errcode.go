@@ -1,5 +1,7 @@
 package verify
 
+import "strings"
+
 // providerErrorCode keeps a provider's error code (Slack's "invalid_auth",
 // OpenAI's "invalid_api_key", ...) printable and short for a reason: codes
 // are lower-case words joined by underscores; anything else is not quoted,
@@ -14,6 +16,21 @@ func providerErrorCode(s string) string {
 	for _, r := range s {
 		if (r < 'a' || r > 'z') && r != '_' && (r < '0' || r > '9') {
 			return "an unrecognised error"
+		}
+	}
+	return s
+}
+
+// providerHeaderValue keeps a response header value fit for an identity (an
+// organization id or name): short, printable, one line; else "".
+func providerHeaderValue(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) > 80 {
+		return ""
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return ""
 		}
 	}
 	return s

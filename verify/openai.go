@@ -75,7 +75,7 @@ func (v *openaiVerifier) Verify(ctx context.Context, c Credential) Result {
 		if c.Rule == "openai-admin-key" {
 			id = "OpenAI admin key"
 		}
-		if org := openaiHeaderValue(resp.Header.Get("openai-organization")); org != "" {
+		if org := providerHeaderValue(resp.Header.Get("openai-organization")); org != "" {
 			id += " of organization " + org
 		}
 		return Live(id)
@@ -94,19 +94,4 @@ func (v *openaiVerifier) Verify(ctx context.Context, c Credential) Result {
 		return Unknown("OpenAI refused the request (HTTP 403, " + code + ")")
 	}
 	return Unexpected(resp)
-}
-
-// openaiHeaderValue keeps a header value that looks like an organization
-// id or name: short, printable, one line.
-func openaiHeaderValue(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) > 80 {
-		return ""
-	}
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return ""
-		}
-	}
-	return s
 }
