@@ -33,7 +33,9 @@ func newAnthropic(o *Options) Verifier {
 }
 
 func (*anthropicVerifier) Provider() string { return "anthropic" }
-func (*anthropicVerifier) Rules() []string  { return []string{"anthropic-api-key", "anthropic-admin-key"} }
+func (*anthropicVerifier) Rules() []string {
+	return []string{"anthropic-api-key", "anthropic-admin-key"}
+}
 
 func (v *anthropicVerifier) Verify(ctx context.Context, c Credential) Result {
 	admin := c.Rule == "anthropic-admin-key"
