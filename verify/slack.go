@@ -17,8 +17,8 @@ func init() { register("slack", newSlack) }
 // https://slack.com/api, [verify.endpoints] key "slack"). auth.test changes
 // nothing and needs no scope. Slack answers HTTP 200 whatever the token, so
 // the verdict is read from "ok": ok:true is live (identity: team, team id,
-// user); the errors invalid_auth, token_revoked, account_inactive and
-// not_authed are dead; any other error is unknown, with its code.
+// user); the errors invalid_auth, token_revoked, token_expired,
+// account_inactive and not_authed are dead; any other error is unknown, with its code.
 //
 // Covered token kinds: bot (xoxb), user (xoxp, xoxe-prefixed enterprise
 // user tokens), rotating access tokens (xoxe.xoxb / xoxe.xoxp), legacy
@@ -33,10 +33,14 @@ func init() { register("slack", newSlack) }
 //   - workflow webhook triggers start a workflow when posted to, so they
 //     are not claimed.
 //
-// App-level tokens (xapp) are UNCONFIRMED: Slack documents them for
-// apps.connections.open, and whether auth.test accepts them, or which
-// error it gives for a revoked one, was not checked. So for xapp only
-// ok:true counts (live); every error, invalid_auth included, is unknown.
+// App-level tokens (xapp) and the xoxe.xoxb / xoxe.xoxp tokens are
+// UNCONFIRMED: Slack documents xapp for apps.connections.open, and the
+// xoxe. prefix is shared by rotating access tokens (which auth.test
+// accepts) and app configuration tokens (made for the apps.manifest
+// methods); whether auth.test accepts those, or which error it gives for a
+// revoked one, was not checked. So for them only ok:true counts (live);
+// every error, invalid_auth included, is unknown. token_expired (an
+// expired rotating token) is dead for the other kinds.
 //
 // Incoming webhooks (UNCONFIRMED): Slack offers no read-only check. The
 // known trick is to POST an empty JSON object {}: there is no text and no
@@ -105,12 +109,13 @@ func (v *slackVerifier) Verify(ctx context.Context, c Credential) Result {
 		return Live("Slack team " + at.Team + " (" + at.TeamID + "), user " + at.User)
 	}
 	code := providerErrorCode(at.Error)
-	if strings.HasPrefix(tok, "xapp-") {
-		// UNCONFIRMED how auth.test treats app-level tokens: never dead.
-		return Unknown("Slack auth.test answered " + code + " for an app-level token (not trusted as dead: unconfirmed whether auth.test accepts xapp tokens)")
+	if strings.HasPrefix(tok, "xapp-") || strings.HasPrefix(tok, "xoxe.") {
+		// UNCONFIRMED how auth.test treats app-level and configuration
+		// tokens: an error is never taken as dead.
+		return Unknown("Slack auth.test answered " + code + " (not trusted as dead for app-level and configuration tokens: unconfirmed whether auth.test accepts them)")
 	}
 	switch at.Error {
-	case "invalid_auth", "token_revoked", "account_inactive", "not_authed":
+	case "invalid_auth", "token_revoked", "token_expired", "account_inactive", "not_authed":
 		return Dead("Slack rejected the token (" + code + ")")
 	}
 	return Unknown("Slack auth.test answered " + code)

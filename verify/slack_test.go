@@ -20,6 +20,7 @@ func TestSlackToken(t *testing.T) {
 			want: leak.Live, identity: "Slack team Acme (T0ACME01), user deploybot"},
 		{name: "invalid auth", reply: answer{body: `{"ok":false,"error":"invalid_auth"}`}, want: leak.Dead, reason: "invalid_auth"},
 		{name: "revoked", reply: answer{body: `{"ok":false,"error":"token_revoked"}`}, want: leak.Dead, reason: "token_revoked"},
+		{name: "expired", reply: answer{body: `{"ok":false,"error":"token_expired"}`}, want: leak.Dead},
 		{name: "inactive", reply: answer{body: `{"ok":false,"error":"account_inactive"}`}, want: leak.Dead},
 		{name: "not authed", reply: answer{body: `{"ok":false,"error":"not_authed"}`}, want: leak.Dead},
 		{name: "other error", reply: answer{body: `{"ok":false,"error":"ekm_access_denied"}`}, want: leak.Unknown, reason: "ekm_access_denied"},
@@ -35,18 +36,29 @@ func TestSlackToken(t *testing.T) {
 	})
 }
 
-// App-level tokens: only ok:true counts; an error is never taken as dead
-// (UNCONFIRMED whether auth.test accepts xapp tokens).
+// App-level and configuration tokens: only ok:true counts; an error is
+// never taken as dead (UNCONFIRMED whether auth.test accepts them).
 func TestSlackAppToken(t *testing.T) {
 	t.Parallel()
-	tok := "xapp-1-A" + verifyBFake(verifyBUpper, 10) + "-" + verifyBFake(verifyBDigit, 13) + "-" + verifyBFake(verifyBHex, 64)
+	for rule, tok := range map[string]string{
+		"slack-app-token":           "xapp-1-A" + verifyBFake(verifyBUpper, 10) + "-" + verifyBFake(verifyBDigit, 13) + "-" + verifyBFake(verifyBHex, 64),
+		"slack-config-access-token": "xoxe.xoxp-1-" + verifyBFake(verifyBAlnum, 164),
+	} {
+		t.Run(rule, func(t *testing.T) {
+			t.Parallel()
+			slackUncertainCases(t, rule, tok)
+		})
+	}
+}
+
+func slackUncertainCases(t *testing.T, rule, tok string) {
 	cases := []providerCase{
 		{name: "live", reply: answer{body: `{"ok":true,"url":"https://acme.slack.com/","team":"Acme","user":"","team_id":"T0ACME01","app_id":"A0APP0001"}`},
 			want: leak.Live, identity: "Slack team Acme (T0ACME01)"},
 		{name: "invalid auth", reply: answer{body: `{"ok":false,"error":"invalid_auth"}`}, want: leak.Unknown, reason: "invalid_auth"},
 		{name: "wrong token type", reply: answer{body: `{"ok":false,"error":"not_allowed_token_type"}`}, want: leak.Unknown, reason: "not_allowed_token_type"},
 	}
-	runProviderCases(t, newSlack, testFinding("slack-app-token", tok), nil, cases, nil)
+	runProviderCases(t, newSlack, testFinding(rule, tok), nil, cases, nil)
 }
 
 // A legacy refresh token is never sent: using one mints a token.
