@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 )
 
 func init() { register("anthropic", newAnthropic) }
@@ -78,5 +79,5 @@ func (v *anthropicVerifier) Verify(ctx context.Context, c Credential) Result {
 	case resp.Status == http.StatusNotFound && !admin:
 		return Dead("Anthropic does not know the key or it is disabled (HTTP 404, " + errType + ")")
 	}
-	return Unknown("unexpected answer (HTTP " + http.StatusText(resp.Status) + ", " + errType + ")")
+	return Unknown("unexpected answer (HTTP " + strconv.Itoa(resp.Status) + ", " + errType + ")")
 }

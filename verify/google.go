@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -81,7 +82,7 @@ func (v *googleVerifier) Verify(ctx context.Context, c Credential) Result {
 	case resp.Status == http.StatusForbidden && strings.HasPrefix(reason, "API_KEY_") && strings.HasSuffix(reason, "_BLOCKED"):
 		return Live("Google API key" + project + " (restricted: " + reason + ")")
 	case reason != "":
-		return Unknown("unexpected answer (HTTP " + http.StatusText(resp.Status) + ", " + reason + ")")
+		return Unknown("unexpected answer (HTTP " + strconv.Itoa(resp.Status) + ", " + reason + ")")
 	}
 	return Unexpected(resp)
 }

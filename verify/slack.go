@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -151,5 +152,5 @@ func (v *slackVerifier) verifyWebhook(ctx context.Context, raw string) Result {
 	case resp.Status == http.StatusGone && code == "channel_is_archived":
 		return Unknown("the webhook's channel is archived (" + code + ")")
 	}
-	return Unknown("unexpected answer from the webhook (HTTP " + http.StatusText(resp.Status) + ", " + code + ")")
+	return Unknown("unexpected answer from the webhook (HTTP " + strconv.Itoa(resp.Status) + ", " + code + ")")
 }
