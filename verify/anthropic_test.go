@@ -31,7 +31,7 @@ func TestAnthropic(t *testing.T) {
 		{name: "invalid", reply: answer{status: 401, body: `{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}`}, want: leak.Dead, reason: "authentication_error"},
 		{name: "disabled", reply: answer{status: 404, body: `{"type":"error","error":{"type":"not_found_error","message":"Not found"}}`}, want: leak.Dead},
 		{name: "bad request", reply: answer{status: 400, body: `{"type":"error","error":{"type":"invalid_request_error","message":"bad"}}`}, want: leak.Unknown, reason: "invalid_request_error"},
-		{name: "forbidden", reply: answer{status: 403, body: `{"type":"error","error":{"type":"permission_error","message":"no"}}`}, want: leak.Unknown},
+		{name: "forbidden", reply: answer{status: 403, body: `{"type":"error","error":{"type":"permission_error","message":"no"}}`}, want: leak.Unknown, reason: "HTTP 403, permission_error"},
 		{name: "overloaded", reply: answer{status: 529, body: `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`}, want: leak.Unknown, reason: "529"},
 		{name: "malformed", reply: answer{body: `<html>`}, want: leak.Unknown},
 	}, standardFaults...)
