@@ -1,0 +1,97 @@
+package verify
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+)
+
+func init() { register("twilio", newTwilio) }
+
+// twilioVerifier checks Twilio API keys (PROVIDERS.md §12): the key SID
+// (SK…, rule twilio-api-key) paired with its secret (twilio-api-key-secret)
+// found near it, in either order. It calls
+// GET <base>/2010-04-01/Accounts.json with HTTP Basic SKsid:secret (base
+// https://api.twilio.com), which lists the key's account and changes
+// nothing; PROVIDERS.md suggests the per-account URL, but that needs the
+// account SID, which no rule captures, so the list is used instead
+// (UNCONFIRMED that every API key may list its account). 200 with an
+// accounts list is live (identity: the account's friendly name and SID);
+// 401 is dead; 403 (perhaps a restricted key) and anything else is unknown.
+//
+// Account auth tokens (twilio-auth-token, twilio-auth-token-with-sid) are
+// claimed but not sent: Twilio authenticates them only together with the
+// account SID (AC…), and no rule finds the SID (twilio-auth-token-with-sid
+// matches it but captures only the token), so they are unknown, with that
+// reason, without a call.
+type twilioVerifier struct {
+	client *http.Client
+	base   string
+}
+
+var (
+	_ Verifier = (*twilioVerifier)(nil)
+	_ Paired   = (*twilioVerifier)(nil)
+)
+
+func newTwilio(o *Options) Verifier {
+	return &twilioVerifier{client: o.HTTPClient(), base: o.Endpoint("twilio", "https://api.twilio.com")}
+}
+
+func (*twilioVerifier) Provider() string { return "twilio" }
+func (*twilioVerifier) Rules() []string {
+	return []string{"twilio-api-key", "twilio-api-key-secret", "twilio-auth-token", "twilio-auth-token-with-sid"}
+}
+
+func (*twilioVerifier) Companions(rule string) []string {
+	switch rule {
+	case "twilio-api-key":
+		return []string{"twilio-api-key-secret"}
+	case "twilio-api-key-secret":
+		return []string{"twilio-api-key"}
+	}
+	return nil
+}
+
+func (v *twilioVerifier) Verify(ctx context.Context, c Credential) Result {
+	var sid, secret string
+	switch {
+	case c.Rule == "twilio-auth-token" || c.Rule == "twilio-auth-token-with-sid":
+		return Unknown("a Twilio auth token is checked with its account SID, which no rule captures; not checked")
+	case c.Companion.IsZero():
+		return Unknown("a Twilio API key is checked as a pair (key SID and secret); the other part is missing")
+	case c.Rule == "twilio-api-key":
+		sid, secret = c.Secret.Reveal(), c.Companion.Reveal()
+	default:
+		sid, secret = c.Companion.Reveal(), c.Secret.Reveal()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.base+"/2010-04-01/Accounts.json", nil)
+	if err != nil {
+		return Unknown("building the request: " + err.Error())
+	}
+	req.SetBasicAuth(sid, secret)
+	resp, fail := Send(v.client, req)
+	if fail != nil {
+		return *fail
+	}
+	switch resp.Status {
+	case http.StatusOK:
+		var body struct {
+			Accounts []struct {
+				SID          string `json:"sid"`
+				FriendlyName string `json:"friendly_name"`
+			} `json:"accounts"`
+		}
+		if err := json.Unmarshal(resp.Body, &body); err != nil || body.Accounts == nil {
+			return Unknown("Twilio answered 200 without an accounts list")
+		}
+		if len(body.Accounts) == 0 {
+			return Live("Twilio API key")
+		}
+		a := body.Accounts[0]
+		return Live("Twilio account " + a.FriendlyName + " (" + a.SID + ")")
+	case http.StatusUnauthorized:
+		return Dead("Twilio rejected the API key SID and secret (HTTP 401)")
+	}
+	return Unexpected(resp)
+}
