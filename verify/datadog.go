@@ -50,6 +50,18 @@ type datadogVerifier struct {
 	client *http.Client
 	base   string
 	site   string // host of base, for reasons
+	// others are the other Datadog sites' API bases, tried for an API key
+	// the default site refuses, when neither DD_SITE nor an endpoint chose
+	// a site: a key of another site is refused with the same 403 as a
+	// revoked one, so it is dead only when every site refuses it.
+	others []string
+}
+
+// datadogSites are the API bases of Datadog's public sites besides the
+// default one.
+var datadogSites = []string{
+	"https://api.us3.datadoghq.com", "https://api.us5.datadoghq.com", "https://api.datadoghq.eu",
+	"https://api.ap1.datadoghq.com", "https://api.ddog-gov.com",
 }
 
 var _ Verifier = (*datadogVerifier)(nil)
@@ -59,15 +71,16 @@ var datadogSite = regexp.MustCompile(`^(?:[a-z0-9-]+\.)?(?:datadoghq\.com|datado
 
 func newDatadog(o *Options) Verifier {
 	def := "https://api.datadoghq.com"
+	chosen := o.Endpoints["datadog"] != ""
 	if s := strings.ToLower(strings.TrimSpace(o.getenv("DD_SITE"))); datadogSite.MatchString(s) {
-		def = "https://api." + s
+		def, chosen = "https://api."+s, true
 	}
 	base := o.Endpoint("datadog", def)
-	site := base
-	if u, err := url.Parse(base); err == nil && u.Host != "" {
-		site = u.Host
+	v := &datadogVerifier{client: o.HTTPClient(), base: base, site: datadogHost(base)}
+	if !chosen {
+		v.others = datadogSites
 	}
-	return &datadogVerifier{client: o.HTTPClient(), base: base, site: site}
+	return v
 }
 
 func (*datadogVerifier) Provider() string { return "datadog" }
@@ -122,8 +135,31 @@ func (v *datadogVerifier) get(ctx context.Context, path string, headers map[stri
 	return Send(v.client, req)
 }
 
-// apiKey checks an API key alone.
+func datadogHost(base string) string {
+	if u, err := url.Parse(base); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return base
+}
+
+// apiKey checks an API key alone: at the chosen site, or, when no site was
+// chosen, at each public site until one accepts it.
 func (v *datadogVerifier) apiKey(ctx context.Context, api string) Result {
+	res := v.apiKeyAt(ctx, api)
+	for _, b := range v.others {
+		if res.Status != leak.Dead {
+			return res
+		}
+		res = (&datadogVerifier{client: v.client, base: b, site: datadogHost(b)}).apiKeyAt(ctx, api)
+	}
+	if res.Status == leak.Dead && len(v.others) > 0 {
+		return Dead("every public Datadog site refused the API key (HTTP 403)")
+	}
+	return res
+}
+
+// apiKeyAt checks an API key at v's site only.
+func (v *datadogVerifier) apiKeyAt(ctx context.Context, api string) Result {
 	resp, fail := v.get(ctx, "/api/v1/validate", map[string]string{"DD-API-KEY": api})
 	if fail != nil {
 		return *fail

@@ -153,3 +153,35 @@ func TestDatadogSite(t *testing.T) {
 		t.Errorf("configured endpoint ignored: %q", got)
 	}
 }
+
+// With no site chosen, an API key the default site refuses is tried at
+// the other public sites: live at the one that accepts it, dead only when
+// every site refuses it.
+func TestDatadogOtherSites(t *testing.T) {
+	t.Parallel()
+	key := strings.Repeat("ab12", 8)
+	refuse := newFakeProvider(t, func(*http.Request) answer { return answer{status: 403, body: `{"errors":["Forbidden"]}`} })
+	accept := newFakeProvider(t, func(*http.Request) answer { return answer{body: `{"valid":true}`} })
+	for _, tc := range []struct {
+		name   string
+		others []string
+		want   leak.Status
+		site   string
+	}{
+		{"found at another site", []string{refuse.URL, accept.URL}, leak.Live, strings.TrimPrefix(accept.URL, "http://")},
+		{"refused everywhere", []string{refuse.URL, refuse.URL}, leak.Dead, ""},
+	} {
+		v := &datadogVerifier{client: (&Options{}).HTTPClient(), base: refuse.URL, site: "default", others: tc.others}
+		res := v.Verify(context.Background(), Credential{Rule: "datadog-api-key", Secret: leak.NewSecret(key)})
+		if res.Status != tc.want || !strings.Contains(res.Identity, tc.site) {
+			t.Errorf("%s: %+v", tc.name, res)
+		}
+	}
+	if o := (&Options{}); len(newDatadog(o).(*datadogVerifier).others) == 0 {
+		t.Error("no site chosen, but the other sites are not tried")
+	}
+	o := &Options{Getenv: func(k string) string { return map[string]string{"DD_SITE": "datadoghq.eu"}[k] }}
+	if v := newDatadog(o).(*datadogVerifier); len(v.others) != 0 || v.base != "https://api.datadoghq.eu" {
+		t.Errorf("DD_SITE: base %s, others %v", v.base, v.others)
+	}
+}
