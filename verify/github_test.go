@@ -102,8 +102,7 @@ func TestGitHubRefreshTokenNotChecked(t *testing.T) {
 // TestGitHubEndpoint: GHES through GITHUB_API_URL keeps its /api/v3 path.
 func TestGitHubEndpoint(t *testing.T) {
 	t.Parallel()
-	var got string
-	fake := newFakeProvider(t, func(r *http.Request) answer { got = r.URL.Path; return answer{body: githubUserJSON} })
+	fake := newFakeProvider(t, func(*http.Request) answer { return answer{body: githubUserJSON} })
 	v := newGitHub(&Options{Getenv: func(k string) string {
 		if k == "GITHUB_API_URL" {
 			return fake.URL + "/api/v3"
@@ -113,7 +112,9 @@ func TestGitHubEndpoint(t *testing.T) {
 	if r := v.Verify(t.Context(), Credential{Rule: "github-pat", Secret: leak.NewSecret(githubTestToken("ghp_"))}); r.Status != leak.Live {
 		t.Errorf("%+v", r)
 	}
-	if got != "/api/v3/user" {
+	fake.mu.Lock()
+	defer fake.mu.Unlock()
+	if got := fake.requests[0].URL.Path; got != "/api/v3/user" {
 		t.Errorf("path %q, want /api/v3/user", got)
 	}
 }
