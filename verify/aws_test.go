@@ -302,3 +302,34 @@ func TestAWSAccountID(t *testing.T) {
 		t.Errorf("decoded an account from an old-style id")
 	}
 }
+
+// TestAWSNoSDKRetries: the SDK makes one attempt; the Checker retries.
+func TestAWSNoSDKRetries(t *testing.T) {
+	t.Parallel()
+	fake := newFakeProvider(t, func(*http.Request) answer { return stsError(500, "InternalFailure", "oops") })
+	v := newAWS((&Options{Timeout: time.Second}).withFake(fake.URL))
+	r := v.Verify(t.Context(), Credential{Rule: awsKeyIDRule, Secret: leak.NewSecret(awsTestKeyID),
+		Companion: leak.NewSecret(awsTestSecret), CompanionRule: awsSecretRule})
+	if r.Status != leak.Unknown || !r.Retry {
+		t.Errorf("%+v, want unknown and retry", r)
+	}
+	fake.mu.Lock()
+	defer fake.mu.Unlock()
+	if len(fake.requests) != 1 {
+		t.Errorf("%d requests, want 1", len(fake.requests))
+	}
+}
+
+// TestAWSIgnoresProcessEnv: the operator's AWS credentials and endpoint in
+// the process environment (not Options.Getenv) play no part.
+func TestAWSIgnoresProcessEnv(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAZ64C6S2E2H5WAB4I")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", awsTestWrong)
+	t.Setenv("AWS_SESSION_TOKEN", "operator-session")
+	t.Setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1")
+	t.Setenv("AWS_REGION", "eu-west-3")
+	runProviderCases(t, newAWS, awsFinding(awsKeyIDRule, awsTestKeyID, 0),
+		[]leak.Finding{awsFinding(awsSecretRule, awsTestSecret, 40)}, []providerCase{
+			{name: "live", reply: answer{body: stsIdentityXML}, want: leak.Live, identity: "AWS account 123456789012"},
+		}, checkSTSRequest)
+}
