@@ -153,7 +153,7 @@ func (v *awsVerifier) Verify(ctx context.Context, c Credential) Result {
 	switch id[:4] {
 	case "AKIA":
 	case "ASIA":
-		return Unknown("temporary (ASIA) key: STS needs its session token as well, and only two parts are checked together" + account)
+		return Unknown("temporary (ASIA) key without its session token: STS needs all three parts, and a verifier is given two" + account)
 	default:
 		return Unknown(id[:4] + " id: not an access key that signs requests" + account)
 	}
