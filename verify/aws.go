@@ -43,10 +43,10 @@ const (
 //     Throttling, ...), a 5xx, a network error or an unreadable answer is
 //     unknown; throttling and 5xx ask the Checker to retry.
 //
-// Only long-term AKIA keys are called. An ASIA key is an STS session and
-// needs its session token as a third part, which a Credential cannot carry
-// (it holds one companion), so it is unknown without a call; ABIA and ACCA
-// ids do not sign requests and are unknown too. The account id decoded
+// AKIA keys are called with their secret. An ASIA key is an STS session:
+// it is called with its secret and the session token found nearest to it
+// (Credential.Extras), and is unknown without a call when there is none;
+// ABIA and ACCA ids do not sign requests and are unknown too. The account id decoded
 // offline from the key id (§2.1) is added to dead and unknown reasons.
 //
 // SignatureDoesNotMatch caveat (§2.2): AWS caches a bad signature for about
@@ -141,8 +141,16 @@ func awsParts(c Credential) (id, secret string) {
 	return id, secret
 }
 
+// awsSessionRule finds STS session tokens, the third part of a temporary
+// (ASIA) key.
+const awsSessionRule = "aws-session-token"
+
+// Extras implements MultiPart: a temporary key needs its session token.
+func (*awsVerifier) Extras(string) []string { return []string{awsSessionRule} }
+
 func (v *awsVerifier) Verify(ctx context.Context, c Credential) Result {
 	id, secret := awsParts(c)
+	session := ""
 	account := ""
 	if acct, ok := awsAccountID(id); ok {
 		account = "; account " + acct + " per the key id"
@@ -153,7 +161,10 @@ func (v *awsVerifier) Verify(ctx context.Context, c Credential) Result {
 	switch id[:4] {
 	case "AKIA":
 	case "ASIA":
-		return Unknown("temporary (ASIA) key without its session token: STS needs all three parts, and a verifier is given two" + account)
+		session = c.Extras[awsSessionRule].Reveal()
+		if session == "" {
+			return Unknown("temporary (ASIA) key without its session token nearby: STS needs all three parts" + account)
+		}
 	default:
 		return Unknown(id[:4] + " id: not an access key that signs requests" + account)
 	}
@@ -161,7 +172,7 @@ func (v *awsVerifier) Verify(ctx context.Context, c Credential) Result {
 	client := sts.New(sts.Options{
 		Region:           "us-east-1",
 		BaseEndpoint:     aws.String(v.base),
-		Credentials:      credentials.NewStaticCredentialsProvider(id, secret, ""),
+		Credentials:      credentials.NewStaticCredentialsProvider(id, secret, session),
 		HTTPClient:       v.client,
 		RetryMaxAttempts: 1, // the Checker retries
 	})

@@ -301,7 +301,11 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // scrub removes the credential's parts from text the provider or the
 // network stack produced (a URL in an error can carry a token).
 func scrub(s string, cr Credential) string {
-	for _, sec := range []leak.Secret{cr.Secret, cr.Companion} {
+	parts := []leak.Secret{cr.Secret, cr.Companion}
+	for _, x := range cr.Extras {
+		parts = append(parts, x)
+	}
+	for _, sec := range parts {
 		if sec.Len() >= 4 {
 			s = strings.ReplaceAll(s, sec.Reveal(), sec.Redacted())
 		}
@@ -333,6 +337,42 @@ func companionsOf(v Verifier, rule string) []string {
 // paired with each of the nearest findings of a companion rule in the same
 // file (at most MaxCompanions, nearest first, distinct secrets).
 func (c *Checker) credentials(v Verifier, fs []leak.Finding, i int, groups map[place][]int) []Credential {
+	creds := c.pairs(v, fs, i, groups)
+	if mp, ok := v.(MultiPart); ok {
+		extras := nearest(fs, i, groups, mp.Extras(fs[i].RuleID))
+		for k := range creds {
+			creds[k].Extras = extras
+		}
+	}
+	return creds
+}
+
+// nearest returns, for each of rules, the secret of the finding of that
+// rule nearest to fs[i] in the same file.
+func nearest(fs []leak.Finding, i int, groups map[place][]int, rules []string) map[string]leak.Secret {
+	f := &fs[i]
+	out := map[string]leak.Secret{}
+	best := map[string]int{}
+	for _, r := range rules {
+		for _, j := range groups[place{f.Origin.Commit, f.Origin.Path}] {
+			g := &fs[j]
+			if j == i || g.RuleID != r {
+				continue
+			}
+			d := abs(g.Origin.Line-f.Origin.Line)<<32 | abs(g.Offset-f.Offset)
+			if b, ok := best[r]; !ok || d < b {
+				best[r], out[r] = d, g.Secret
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// pairs returns f's secret alone, or paired with each nearby companion.
+func (c *Checker) pairs(v Verifier, fs []leak.Finding, i int, groups map[place][]int) []Credential {
 	f := &fs[i]
 	comp := companionsOf(v, f.RuleID)
 	if len(comp) == 0 {
@@ -380,15 +420,23 @@ func abs(n int) int {
 }
 
 func credKey(cr Credential) string {
-	a := leak.Fingerprint(cr.Rule, cr.Secret.Reveal())
-	if cr.Companion.IsZero() {
-		return a
+	key := leak.Fingerprint(cr.Rule, cr.Secret.Reveal())
+	if !cr.Companion.IsZero() {
+		b := leak.Fingerprint(cr.CompanionRule, cr.Companion.Reveal())
+		if b < key {
+			key, b = b, key
+		}
+		key += "+" + b
 	}
-	b := leak.Fingerprint(cr.CompanionRule, cr.Companion.Reveal())
-	if b < a {
-		a, b = b, a
+	rules := make([]string, 0, len(cr.Extras))
+	for r := range cr.Extras {
+		rules = append(rules, r)
 	}
-	return a + "+" + b
+	sort.Strings(rules)
+	for _, r := range rules {
+		key += "&" + leak.Fingerprint(r, cr.Extras[r].Reveal())
+	}
+	return key
 }
 
 func credsKey(cs []Credential) string {

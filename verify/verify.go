@@ -38,6 +38,10 @@ type Credential struct {
 	// credentials.
 	Companion     leak.Secret
 	CompanionRule string
+	// Extras are further parts, by rule id, for verifiers that implement
+	// MultiPart: the nearest finding of each rule they ask for (the session
+	// token of a temporary AWS key). Absent parts are missing from the map.
+	Extras map[string]leak.Secret
 }
 
 // Result is a verifier's answer.
@@ -82,6 +86,15 @@ type Paired interface {
 	// Companions returns the ids of the rules whose findings complete a
 	// finding of rule, or nil when rule's secret stands alone.
 	Companions(rule string) []string
+}
+
+// MultiPart is implemented by verifiers of credentials with parts beyond
+// the companion.
+type MultiPart interface {
+	Verifier
+	// Extras returns the ids of the rules whose nearest finding in the same
+	// file is passed along in Credential.Extras for a finding of rule.
+	Extras(rule string) []string
 }
 
 // Options configure the verifiers of a Registry.
