@@ -400,6 +400,26 @@ func (d *Detector) accept(r *rules.Rule, secret, match string, ent float64) bool
 	return !r.Generic || !IsWeakValue(secret)
 }
 
+// lineAround returns the line of data that holds [start, end), cut to at
+// most leak.MaxContext bytes centred on it.
+func lineAround(data []byte, start, end int) string {
+	if start < 0 || end > len(data) || start > end {
+		return ""
+	}
+	lo := max(0, start-(leak.MaxContext-(end-start))/2)
+	if i := bytes.LastIndexByte(data[lo:start], '\n'); i >= 0 {
+		lo += i + 1
+	}
+	hi := min(len(data), lo+leak.MaxContext)
+	if hi < end {
+		hi = end
+	}
+	if i := bytes.IndexByte(data[end:hi], '\n'); i >= 0 {
+		hi = end + i
+	}
+	return string(data[lo:hi])
+}
+
 // finish drops duplicates and suppressed candidates, resolves positions and
 // builds findings.
 func (d *Detector) finish(c leak.Chunk, cands []candidate) []leak.Finding {
@@ -438,6 +458,9 @@ func (d *Detector) finish(c leak.Chunk, cands []candidate) []leak.Finding {
 			Status:      leak.Unchecked,
 		}
 		f.Origin.Line, f.Origin.Column = lines.position(cd.start)
+		if len(cd.decoded) == 0 {
+			f.Context = leak.NewSecret(lineAround(c.Data, cd.start, cd.end))
+		}
 		out = append(out, f)
 	}
 	return out

@@ -122,11 +122,19 @@ type Finding struct {
 	// StatusReason explains an unknown status.
 	StatusReason string
 	CheckedAt    time.Time
+	// Context is the text of the line around a secret found as written (at
+	// most MaxContext bytes): a verifier that needs more than the secret
+	// reads it there (a database password needs its URL). It is as
+	// dangerous as the secret, so it is a Secret, and reports never show it.
+	Context Secret
 }
 
 // Fingerprint is the stable identity of a secret found by a rule: the hex
 // SHA-256 of the rule id and the raw secret. It survives line moves, rebases
 // and copies; one secret in five places has one fingerprint.
+// MaxContext bounds Finding.Context.
+const MaxContext = 2048
+
 func Fingerprint(ruleID, secret string) string {
 	h := sha256.New()
 	h.Write([]byte(ruleID))

@@ -101,7 +101,7 @@ func (c *Checker) Verify(ctx context.Context, fs []leak.Finding) Stats {
 			st.Unknown++
 			continue
 		}
-		k := credsKey(creds)
+		k := credsKey(v, creds)
 		t := tasks[k]
 		if t == nil {
 			t = &task{v: v, creds: creds}
@@ -205,7 +205,7 @@ func (c *Checker) resolve(ctx context.Context, v Verifier, creds []Credential) (
 
 // check makes (or reuses) the call for one credential.
 func (c *Checker) check(ctx context.Context, v Verifier, cr Credential) (Result, time.Time) {
-	key := v.Provider() + "\x00" + credKey(cr)
+	key := v.Provider() + "\x00" + callKey(v, cr)
 	c.mu.Lock()
 	cl := c.cache[key]
 	if cl == nil {
@@ -301,7 +301,7 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // scrub removes the credential's parts from text the provider or the
 // network stack produced (a URL in an error can carry a token).
 func scrub(s string, cr Credential) string {
-	parts := []leak.Secret{cr.Secret, cr.Companion}
+	parts := []leak.Secret{cr.Secret, cr.Companion, cr.Context}
 	for _, x := range cr.Extras {
 		parts = append(parts, x)
 	}
@@ -338,6 +338,11 @@ func companionsOf(v Verifier, rule string) []string {
 // file (at most MaxCompanions, nearest first, distinct secrets).
 func (c *Checker) credentials(v Verifier, fs []leak.Finding, i int, groups map[place][]int) []Credential {
 	creds := c.pairs(v, fs, i, groups)
+	if _, ok := v.(Contextual); ok {
+		for k := range creds {
+			creds[k].Context = fs[i].Context
+		}
+	}
 	if mp, ok := v.(MultiPart); ok {
 		extras := nearest(fs, i, groups, mp.Extras(fs[i].RuleID))
 		for k := range creds {
@@ -439,10 +444,18 @@ func credKey(cr Credential) string {
 	return key
 }
 
-func credsKey(cs []Credential) string {
+// callKey identifies the provider call for cr.
+func callKey(v Verifier, cr Credential) string {
+	if cv, ok := v.(Contextual); ok {
+		return credKey(cr) + "@" + leak.Fingerprint("call", cv.CallKey(cr))
+	}
+	return credKey(cr)
+}
+
+func credsKey(v Verifier, cs []Credential) string {
 	keys := make([]string, len(cs))
 	for i, cr := range cs {
-		keys[i] = credKey(cr)
+		keys[i] = callKey(v, cr)
 	}
 	sort.Strings(keys)
 	return strings.Join(keys, ",")

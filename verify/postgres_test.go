@@ -224,11 +224,35 @@ func TestPostgresNoPassword(t *testing.T) {
 }
 
 func TestPostgresPasswordOnly(t *testing.T) {
-	// What the default rule's finding holds today: the password alone.
+	// A password whose URL is not in its context (found inside encoded
+	// text) is not verified.
 	pw := pgRandom(t)
 	f := pgVerify(t, &Options{}, pw, pw)
 	if f.Status != leak.Unknown || f.StatusReason != dbNoURLReason {
 		t.Fatalf("status %s (%s), want unknown: %s", f.Status, f.StatusReason, dbNoURLReason)
+	}
+}
+
+// What the default rule finds: the password, with the line around it. The
+// same password in two places of one URL is one call; the same password
+// on another server is another.
+func TestPostgresPasswordWithContext(t *testing.T) {
+	s := pgServer(t)
+	line := "DATABASE_URL=" + s.url(s.password, s.db) + " # prod"
+	other := "REPLICA=" + s.url(s.password, "no_such_db_"+pgRandom(t))
+	f := func(ctx string) leak.Finding {
+		return leak.Finding{RuleID: "postgres-connection-uri", Secret: leak.NewSecret(s.password), Context: leak.NewSecret(ctx)}
+	}
+	fs := []leak.Finding{f(line), f(line), f(other)}
+	c := &Checker{Registry: NewRegistryOf(newPostgres(&Options{PrivateHosts: true})), Timeout: 10 * time.Second, Attempts: 1}
+	st := c.Verify(context.Background(), fs)
+	for i, g := range fs {
+		if g.Status != leak.Live {
+			t.Errorf("finding %d: %s (%s)", i, g.Status, g.StatusReason)
+		}
+	}
+	if st.Calls != 2 {
+		t.Errorf("%d calls, want 2 (one per connection string)", st.Calls)
 	}
 }
 

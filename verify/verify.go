@@ -42,6 +42,9 @@ type Credential struct {
 	// MultiPart: the nearest finding of each rule they ask for (the session
 	// token of a temporary AWS key). Absent parts are missing from the map.
 	Extras map[string]leak.Secret
+	// Context is the line around the secret, for verifiers that implement
+	// Contextual (a database password's URL).
+	Context leak.Secret
 }
 
 // Result is a verifier's answer.
@@ -95,6 +98,17 @@ type MultiPart interface {
 	// Extras returns the ids of the rules whose nearest finding in the same
 	// file is passed along in Credential.Extras for a finding of rule.
 	Extras(rule string) []string
+}
+
+// Contextual is implemented by verifiers that need the text around the
+// secret (Credential.Context): a database password is checked with the
+// URL it was found in.
+type Contextual interface {
+	Verifier
+	// CallKey says which calls are the same, for the one-call-per-secret
+	// cache: for a database, the connection (user, hosts, database and
+	// password), not the password alone.
+	CallKey(c Credential) string
 }
 
 // Options configure the verifiers of a Registry.

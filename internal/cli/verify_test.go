@@ -232,3 +232,43 @@ func TestVerifyConfigErrors(t *testing.T) {
 		t.Errorf("bad timeout: exit %d %s", code, stderr)
 	}
 }
+
+// scan --verify checks a PostgreSQL URL found in a file against the real
+// server .ci/run starts: live with the right password, dead with a wrong
+// one, and not tried at all on a private host unless allowed.
+func TestScanVerifyPostgres(t *testing.T) {
+	host, port, user, pw, db := os.Getenv("LEAKGATE_TEST_PG_HOST"), os.Getenv("LEAKGATE_TEST_PG_PORT"),
+		os.Getenv("LEAKGATE_TEST_PG_USER"), os.Getenv("LEAKGATE_TEST_PG_PASSWORD"), os.Getenv("LEAKGATE_TEST_PG_DB")
+	if host == "" || port == "" || user == "" || pw == "" || db == "" {
+		if os.Getenv("LEAKGATE_REQUIRE_POSTGRES") != "" {
+			t.Fatal("LEAKGATE_REQUIRE_POSTGRES is set but the LEAKGATE_TEST_PG_* variables are not")
+		}
+		t.Skip("no PostgreSQL server described: run bash .ci/run, which starts one")
+	}
+	wrong := fmt.Sprintf("Wq%dZ8kP3vL", os.Getpid())
+	dir := t.TempDir()
+	body := fmt.Sprintf("DATABASE_URL=postgres://%s:%s@%s:%s/%s\nOLD_URL=postgres://%s:%s@%s:%s/%s\n", user, pw, host, port, db, user, wrong, host, port, db)
+	if err := os.WriteFile(filepath.Join(dir, "app.env"), []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := runMain(t, "scan", "--no-git", "--verify", "--verify-private-hosts", "-f", "json", "--fail-on", "live", dir)
+	rep := decodeReport(t, out)
+	if code != 1 || len(rep.Findings) != 2 {
+		t.Fatalf("exit %d, %d findings\n%s", code, len(rep.Findings), stderr)
+	}
+	if f := rep.Findings[0]; f.Status != "live" || !strings.Contains(f.Identity, "PostgreSQL user "+user) {
+		t.Errorf("right password: %+v", f)
+	}
+	if f := rep.Findings[1]; f.Status != "dead" {
+		t.Errorf("wrong password: %+v", f)
+	}
+	if strings.Contains(out+stderr, pw) || strings.Contains(out+stderr, wrong) {
+		t.Error("a password appears in the output")
+	}
+	_, out, _ = runMain(t, "scan", "--no-git", "--verify", "-f", "json", dir)
+	for _, f := range decodeReport(t, out).Findings {
+		if f.Status != "unknown" || !strings.Contains(f.StatusReason, "private") {
+			t.Errorf("private host without --verify-private-hosts: %+v", f)
+		}
+	}
+}
