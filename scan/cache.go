@@ -58,6 +58,8 @@ type cachedFinding struct {
 	Entropy     float64  `json:"h,omitempty"`
 	Decoded     []string `json:"x,omitempty"`
 	Tags        []string `json:"t,omitempty"`
+	// Context is the line around the secret (leak.Finding.Context).
+	Context string `json:"ctx,omitempty"`
 }
 
 const cacheMagic = "leakgate-cache 1"
@@ -205,6 +207,7 @@ func (c *Cache) replay(ch leak.Chunk) []leak.Finding {
 				RuleID: cf.Rule, Description: cf.Description, Secret: leak.NewSecret(cf.Secret),
 				Fingerprint: cf.Fingerprint, Origin: o, Offset: cf.Offset, End: cf.End,
 				Entropy: cf.Entropy, Decoded: cf.Decoded, Tags: cf.Tags, Status: leak.Unchecked,
+				Context: leak.NewSecret(cf.Context),
 			}
 			f.Origin.Line, f.Origin.Column = cf.Line, cf.Column
 			out = append(out, f)
@@ -224,7 +227,7 @@ func (c *Cache) record(blob, class string, fs []leak.Finding) {
 		list = append(list, cachedFinding{
 			Rule: f.RuleID, Description: f.Description, Secret: f.Secret.Reveal(), Fingerprint: f.Fingerprint,
 			Line: f.Origin.Line, Column: f.Origin.Column, Offset: f.Offset, End: f.End,
-			Entropy: f.Entropy, Decoded: f.Decoded, Tags: f.Tags,
+			Entropy: f.Entropy, Decoded: f.Decoded, Tags: f.Tags, Context: f.Context.Reveal(),
 		})
 	}
 	if list == nil {
