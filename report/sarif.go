@@ -148,6 +148,16 @@ func sarifResult(r *Report, f *leak.Finding, opt Options) *sarif.Result {
 		WithMessage(sarif.NewTextMessage(msg)).
 		WithLocations([]*sarif.Location{sarif.NewLocationWithPhysicalLocation(loc)}).
 		WithPartialFingerPrints(map[string]any{FingerprintKey: f.Fingerprint})
+	// Rank orders results for viewers: a verified-live secret first, a dead
+	// one last.
+	switch status {
+	case leak.Live:
+		res.WithRank(100)
+	case leak.Dead:
+		res.WithRank(10)
+	default:
+		res.WithRank(50)
+	}
 
 	props := sarif.Properties{"status": string(status)}
 	for k, v := range map[string]string{
