@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -173,6 +174,12 @@ func (e *env) runPreReceive(ctx context.Context, f *receiveFlags, start time.Tim
 
 	if reason, asked := h.bypass(); asked {
 		return e.receiveBypass(out, audit, f, reason)
+	}
+
+	if !slices.ContainsFunc(updates, func(u source.RefUpdate) bool { return !u.Deleted() }) {
+		// Only deletions (or nothing): nothing to scan, no rules to load.
+		audit.write(auditEvent{Event: "accept"})
+		return nil
 	}
 
 	ctx, cancel := context.WithDeadline(ctx, start.Add(f.timeout))
