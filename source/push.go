@@ -106,9 +106,14 @@ type Push struct {
 	// 0 means DefaultMaxFileSize.
 	MaxFileSize int64
 
-	git   *Git
-	empty counters
-	notes []string
+	prepared bool
+	fatal    error // the scan cannot go on
+	odd      error // refs to trees or blobs: the rest is scanned
+	git      *Git
+	listing  *listing
+	listErr  error // the history could be listed only in part
+	empty    counters
+	notes    []string
 }
 
 // PushStats counts what a Push found besides what Stats says.
@@ -138,67 +143,96 @@ func (p *Push) PushStats() PushStats {
 // Notes returns remarks about the scan that are not errors; complete once
 // Chunks is done.
 func (p *Push) Notes() []string {
-	notes := append([]string(nil), p.notes...)
-	if p.git != nil {
-		notes = append(notes, p.git.Notes()...)
+	return append([]string(nil), p.notes...)
+}
+
+// Prepare does the listing now: it resolves the pushed refs, lists the
+// quarantined objects and the new commits with what they introduce, so
+// that this git work can overlap other work (loading rules, say). Chunks
+// calls it if it was not called; errors are yielded by Chunks.
+func (p *Push) Prepare(ctx context.Context) {
+	if p.prepared {
+		return
 	}
-	return notes
+	p.prepared = true
+	var tips []RefUpdate
+	for _, u := range p.Updates {
+		if !u.Deleted() {
+			tips = append(tips, u)
+		}
+	}
+	if len(tips) == 0 {
+		return
+	}
+	if _, err := exec.LookPath("git"); err != nil {
+		p.fatal = fmt.Errorf("source push: %w: %w", err, ErrFatal)
+		return
+	}
+	commits, err := p.resolve(ctx, tips)
+	if ctx.Err() != nil {
+		return
+	}
+	if err != nil {
+		var ne nonCommitError
+		if !errors.As(err, &ne) {
+			p.fatal = err
+			return
+		}
+		p.odd = err
+	}
+	if len(commits) == 0 {
+		return
+	}
+	var isNew map[string]bool
+	if p.Quarantine != "" {
+		isNew, err = p.quarantined(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			// Not fatal: reading every introduced blob is slower, not wrong.
+			p.notes = append(p.notes, fmt.Sprintf("could not list the quarantined objects (%v): every blob the new commits introduce is scanned", err))
+			isNew = nil
+		}
+	}
+	g := &Git{Dir: p.Dir, Revs: append(commits, "--not", "--all"), MaxFileSize: p.MaxFileSize}
+	if isNew != nil {
+		g.Known = func(blob string, _ []leak.Origin) bool { return !isNew[blob] }
+	}
+	p.git = g
+	p.listing, p.listErr = g.list(ctx)
+	if p.listErr != nil && (errors.Is(p.listErr, ErrFatal) || len(p.listing.commits) == 0) {
+		if !errors.Is(p.listErr, ErrFatal) {
+			p.listErr = fmt.Errorf("%w: %w", p.listErr, ErrFatal)
+		}
+		p.fatal, p.listErr = p.listErr, nil
+	}
 }
 
 // Chunks implements Source.
 func (p *Push) Chunks(ctx context.Context) iter.Seq2[leak.Chunk, error] {
 	return func(yield func(leak.Chunk, error) bool) {
-		var tips []RefUpdate
-		for _, u := range p.Updates {
-			if !u.Deleted() {
-				tips = append(tips, u)
-			}
-		}
-		if len(tips) == 0 {
-			return
-		}
-		if _, err := exec.LookPath("git"); err != nil {
-			yield(leak.Chunk{}, fmt.Errorf("source push: %w: %w", err, ErrFatal))
-			return
-		}
-		commits, err := p.resolve(ctx, tips)
+		p.Prepare(ctx)
 		if ctx.Err() != nil {
 			return
 		}
-		if err != nil {
-			var ne nonCommitError
-			if !errors.As(err, &ne) {
-				yield(leak.Chunk{}, err)
-				return
-			}
-			if !yield(leak.Chunk{}, err) {
-				return
-			}
-		}
-		if len(commits) == 0 {
+		if p.fatal != nil {
+			yield(leak.Chunk{}, p.fatal)
 			return
 		}
-		var isNew map[string]bool
-		if p.Quarantine != "" {
-			isNew, err = p.quarantined(ctx)
-			if ctx.Err() != nil {
-				return
-			}
-			if err != nil {
-				// Not fatal: reading every introduced blob is slower, not wrong.
-				p.notes = append(p.notes, fmt.Sprintf("could not list the quarantined objects (%v): every blob the new commits introduce is scanned", err))
-				isNew = nil
-			}
+		if p.odd != nil && !yield(leak.Chunk{}, p.odd) {
+			return
 		}
-		p.git = &Git{Dir: p.Dir, Revs: append(commits, "--not", "--all"), MaxFileSize: p.MaxFileSize}
-		if isNew != nil {
-			p.git.Known = func(blob string, _ []leak.Origin) bool { return !isNew[blob] }
+		if p.listing == nil {
+			return
 		}
-		for c, err := range p.git.Chunks(ctx) {
-			if !yield(c, err) {
-				return
-			}
+		if p.listErr != nil && !yield(leak.Chunk{}, p.listErr) {
+			return
 		}
+		g, l := p.git, p.listing
+		g.gc.commits.Store(int64(len(l.commits)))
+		g.gc.blobs.Store(int64(len(l.blobs)))
+		g.read(ctx, l, yield)
 	}
 }
 

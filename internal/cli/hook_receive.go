@@ -185,32 +185,37 @@ func (e *env) runPreReceive(ctx context.Context, f *receiveFlags, start time.Tim
 	ctx, cancel := context.WithDeadline(ctx, start.Add(f.timeout))
 	defer cancel()
 
-	set := rules.Default()
-	if f.config != "" {
-		if set, err = rules.Load(f.config, set); err != nil {
-			return &exitError{code: scan.ExitIncomplete, err: err}
-		}
+	// Loading the rules is CPU work in this process, listing the push is
+	// mostly git's: do both at once.
+	type loaded struct {
+		det *detect.Detector
+		err error
 	}
-	det, err := detect.New(set, detect.Options{ReportExampleKeys: f.exampleKeys})
-	if err != nil {
-		return &exitError{code: scan.ExitIncomplete, err: err}
+	rulesDone := make(chan loaded, 1)
+	go func() {
+		det, err := loadDetector(f)
+		rulesDone <- loaded{det, err}
+	}()
+	src := &source.Push{Dir: ".", Updates: updates, Quarantine: h.quarantine, MaxFileSize: f.maxFileSize}
+	src.Prepare(ctx)
+	ignores, ierr := src.Files(ctx, ".leakgateignore")
+	l := <-rulesDone
+	if l.err != nil {
+		return &exitError{code: scan.ExitIncomplete, err: l.err}
 	}
 	suppress, err := loadBaseline(f.baseline)
 	if err != nil {
 		return &exitError{code: scan.ExitIncomplete, err: err}
 	}
-
-	src := &source.Push{Dir: ".", Updates: updates, Quarantine: h.quarantine, MaxFileSize: f.maxFileSize}
-	if ignores, err := src.Files(ctx, ".leakgateignore"); err != nil && ctx.Err() == nil {
-		out.line("leakgate: warning: %v", err)
-	} else {
-		for _, data := range ignores {
-			for _, bad := range addFingerprints(suppress, data) {
-				out.line("leakgate: warning: .leakgateignore: %q is not a fingerprint (64 hex digits): ignored", bad)
-			}
+	if ierr != nil && ctx.Err() == nil {
+		out.line("leakgate: warning: %v", ierr)
+	}
+	for _, data := range ignores {
+		for _, bad := range addFingerprints(suppress, data) {
+			out.line("leakgate: warning: .leakgateignore: %q is not a fingerprint (64 hex digits): ignored", bad)
 		}
 	}
-	res, err := scan.Run(ctx, scan.Config{Source: src, Detector: det, Jobs: f.jobs, Suppress: suppress})
+	res, err := scan.Run(ctx, scan.Config{Source: src, Detector: l.det, Jobs: f.jobs, Suppress: suppress})
 	if err != nil {
 		res = &scan.Result{Summary: report.Summary{Errors: []string{err.Error()}}}
 	}
@@ -220,6 +225,19 @@ func (e *env) runPreReceive(ctx context.Context, f *receiveFlags, start time.Tim
 	}
 	v := decide(res, timedOut, f)
 	return e.receiveVerdict(out, audit, f, h, res, v)
+}
+
+// loadDetector builds the detector from the built-in rules, merged with
+// the server-wide --config when given.
+func loadDetector(f *receiveFlags) (*detect.Detector, error) {
+	set := rules.Default()
+	if f.config != "" {
+		var err error
+		if set, err = rules.Load(f.config, set); err != nil {
+			return nil, err
+		}
+	}
+	return detect.New(set, detect.Options{ReportExampleKeys: f.exampleKeys})
 }
 
 // verdict is what a pre-receive scan decides.
