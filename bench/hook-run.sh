@@ -9,7 +9,7 @@
 #   COMMITS             commits in the synthetic history (default 20000)
 #   FILES               files changed by each history commit (default 8)
 #   REFS                extra tags spread over the history (default 1000)
-#   REPS                timed pushes per case (default 7)
+#   REPS                timed pushes per case (default 11)
 #
 # The history is generated with `git fast-import` (about 20000 commits, 160000
 # blobs and 180000 trees by default: 360k+ objects), then `git gc` packs it,
@@ -22,8 +22,10 @@
 # objects again (into a fresh quarantine) and the hook sees the same work.
 #
 # Timed: the whole `git push` (wall clock, with the hook and without it), and
-# the hook itself, from its own start to its exit, by the hook script. Also
-# the hook run by hand with input that needs no scan (start-up cost).
+# the hook itself, from its own start to its exit, by the hook script, with
+# its CPU time (and its git children's) from /usr/bin/time when present.
+# Also the hook run by hand: with input that needs no scan (start-up cost),
+# and on the same new commits fetched into the server without a ref.
 set -euo pipefail
 
 BENCH=${LEAKGATE_BENCH_DIR:-/tmp/leakgate-bench}
@@ -31,7 +33,7 @@ DIR=$BENCH/hook
 COMMITS=${COMMITS:-20000}
 FILES=${FILES:-8}
 REFS=${REFS:-1000}
-REPS=${REPS:-7}
+REPS=${REPS:-11}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SERVER=$DIR/server.git
 CLIENT=$DIR/client.git
@@ -126,7 +128,11 @@ hook_on() {
 	cat > "$SERVER/hooks/pre-receive" <<-'EOF'
 	#!/bin/sh
 	s=$(date +%s%N)
-	"$LEAKGATE" hook pre-receive --include-example-keys --audit-log "$TIMES.audit" "$@"
+	if [ -x /usr/bin/time ]; then
+		/usr/bin/time -f "%U %S" -a -o "$TIMES.cpu" "$LEAKGATE" hook pre-receive --include-example-keys --audit-log "$TIMES.audit" "$@"
+	else
+		"$LEAKGATE" hook pre-receive --include-example-keys --audit-log "$TIMES.audit" "$@"
+	fi
 	rc=$?
 	echo $(( ($(date +%s%N) - s) / 1000 )) >> "$TIMES"
 	exit $rc
@@ -142,6 +148,7 @@ stats() { sort -n | awk '{ v[NR] = $1 } END { printf "%.1f | %.1f | %.1f", v[int
 pushcase() {
 	local branch=$1 pushes=$DIR/push-times
 	: > "$TIMES"
+	: > "$TIMES.cpu"
 	: > "$pushes"
 	for _ in $(seq "$REPS"); do
 		git -C "$SERVER" update-ref -d "refs/heads/bench" 2>/dev/null || true
@@ -150,27 +157,30 @@ pushcase() {
 		echo $(( ($(ms) - s) / 1000 )) >> "$pushes"
 	done
 	git -C "$SERVER" update-ref -d "refs/heads/bench" 2>/dev/null || true
-	printf '%s | %s' "$(stats < "$pushes")" "$( [[ -s $TIMES ]] && stats < "$TIMES" || echo "- | - | -")"
+	printf '%s | %s | %s' "$(stats < "$pushes")" "$( [[ -s $TIMES ]] && stats < "$TIMES" || echo "- | - | -")" \
+		"$( [[ -s $TIMES.cpu ]] && awk 'NF == 2 && $1 ~ /^[0-9.]+$/ { print ($1 + $2) * 1000000 }' "$TIMES.cpu" | stats | cut -d'|' -f1 || echo -)"
 }
 
 objects=$(awk '/^(count|in-pack):/ { n += $2 } END { print n }' "$SERVER/BENCH-DONE")
 refs=$(git -C "$SERVER" for-each-ref | wc -l)
 echo "## pre-receive hook"
 echo
-echo "Run $(date -u +%Y%m%dT%H%M%SZ) at commit $(cd "$ROOT" && git rev-parse --short HEAD) on $(nproc) CPUs, $(git --version), $(go version | awk '{print $3}')."
+echo "Run $(date -u +%Y%m%dT%H%M%SZ) at commit $(cd "$ROOT" && git rev-parse --short HEAD) on $(nproc) CPUs, $(git --version), $(go version | awk '{print $3}'); load average before: $(cut -d' ' -f1-3 /proc/loadavg)."
 echo "Server repository: $COMMITS commits, $objects objects, $refs refs (packed, with a commit-graph). $REPS pushes per case; times in ms."
 echo
-echo "| push | hook | git push median | min | max | hook alone median | min | max |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|"
+echo "| push | hook | git push median | min | max | hook alone median | min | max | hook CPU (user+sys, with its git children) median |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
 for b in push10 push1000 secret10; do
 	hook_off
-	echo "| $b | none | $(pushcase "$b" | cut -d'|' -f1-3) | | | |"
+	echo "| $b | none | $(pushcase "$b" | cut -d'|' -f1-3) | | | | |"
 	hook_on
 	echo "| $b | leakgate | $(pushcase "$b") |"
 done
 hook_off
 grep -c '"event":"reject"' "$TIMES.audit" > /dev/null && echo && echo "secret10 pushes rejected: $(grep -c '"event":"reject"' "$TIMES.audit"); accepted pushes: $(grep -c '"event":"accept"' "$TIMES.audit")."
-rm -f "$TIMES.audit"
+rm -f "$TIMES.audit" "$TIMES.cpu"
+echo
+echo "Load average after: $(cut -d' ' -f1-3 /proc/loadavg)."
 
 # Start-up: the hook by hand, in the server repository, with input that
 # needs no scan: a deletion (no rules loaded) and a ref moved to a commit
@@ -182,7 +192,7 @@ startup() {
 	: > "$t"
 	for _ in $(seq "$REPS"); do
 		s=$(ms)
-		(cd "$SERVER" && echo "$in" | "$LEAKGATE" hook pre-receive >/dev/null)
+		(cd "$SERVER" && echo "$in" | "$LEAKGATE" hook pre-receive --include-example-keys >/dev/null || true)
 		echo $(( ($(ms) - s) / 1000 )) >> "$t"
 	done
 	stats < "$t"
@@ -193,3 +203,10 @@ echo "|---|---:|---:|---:|"
 echo "| \`leakgate version\` (process start) | $(t=$DIR/v; : > "$t"; for _ in $(seq "$REPS"); do s=$(ms); "$LEAKGATE" version >/dev/null; echo $(( ($(ms) - s) / 1000 )) >> "$t"; done; stats < "$t") |"
 echo "| a deletion only (no rules loaded) | $(startup "$main $zero refs/heads/gone") |"
 echo "| a new ref at an existing commit (rules loaded, nothing new) | $(startup "$zero $main refs/heads/copy") |"
+# The pushed commits by hand: fetched into the server without a ref (so
+# no ref reaches them), no quarantine (so every blob they introduce is
+# read: here all of them are new anyway). No pack transfer, less noise.
+git -C "$SERVER" fetch -q "$CLIENT" push10 push1000 secret10
+for b in push10 push1000 secret10; do
+	echo "| $b by hand (no quarantine) | $(startup "$zero $(git -C "$CLIENT" rev-parse "$b") refs/heads/$b" 2>/dev/null) |"
+done
