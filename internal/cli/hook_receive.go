@@ -168,7 +168,7 @@ func (e *env) runPreReceive(ctx context.Context, f *receiveFlags, start time.Tim
 
 	updates, err := source.ParseRefUpdates(e.stdin)
 	if err != nil {
-		return &exitError{code: scan.ExitIncomplete, err: err}
+		return cannotRun(out, err)
 	}
 	audit.updates = updates
 
@@ -201,11 +201,11 @@ func (e *env) runPreReceive(ctx context.Context, f *receiveFlags, start time.Tim
 	ignores, ierr := src.Files(ctx, ".leakgateignore")
 	l := <-rulesDone
 	if l.err != nil {
-		return &exitError{code: scan.ExitIncomplete, err: l.err}
+		return cannotRun(out, l.err)
 	}
 	suppress, err := loadBaseline(f.baseline)
 	if err != nil {
-		return &exitError{code: scan.ExitIncomplete, err: err}
+		return cannotRun(out, err)
 	}
 	if ierr != nil && ctx.Err() == nil {
 		out.line("leakgate: warning: %v", ierr)
@@ -225,6 +225,15 @@ func (e *env) runPreReceive(ctx context.Context, f *receiveFlags, start time.Tim
 	}
 	v := decide(res, timedOut, f)
 	return e.receiveVerdict(out, audit, f, h, res, v)
+}
+
+// cannotRun tells the pusher (stdout, with the server's prefix: on GitLab
+// stderr without it would not be shown) that the hook could not run, and
+// exits 2.
+func cannotRun(out pusher, err error) error {
+	out.line("leakgate: push rejected: the pre-receive hook could not run: %v", err)
+	out.line("Ask a server administrator.")
+	return &exitError{code: scan.ExitIncomplete}
 }
 
 // loadDetector builds the detector from the built-in rules, merged with
