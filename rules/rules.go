@@ -16,6 +16,7 @@ import (
 	"os"
 	"path"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"sort"
 	"strings"
@@ -75,9 +76,30 @@ type Rule struct {
 	// Source is the file the rule was loaded from.
 	Source string `toml:"-"`
 
+	// lazy holds the compiled regexes, compiled on first use: compiling
+	// all ~470 built-in regexes up front was most of a git hook's start-up,
+	// and a small input needs only a few of them. Validate parses the
+	// regex, so a bad one is still an error at load time.
+	lazy  *lazyRegex
+	paths []*regexp.Regexp
+}
+
+type lazyRegex struct {
+	once     sync.Once
+	expr     string
+	anchor   bool
 	re       *regexp.Regexp
 	anchored *regexp.Regexp
-	paths    []*regexp.Regexp
+}
+
+func (l *lazyRegex) compile() {
+	l.once.Do(func() {
+		// Validate parsed expr, so compiling cannot fail.
+		l.re = regexp.MustCompile(l.expr)
+		if l.anchor {
+			l.anchored = regexp.MustCompile(`^(?:` + l.expr + `)`)
+		}
+	})
 }
 
 // The values of Rule.Anchor.
@@ -88,7 +110,13 @@ const (
 
 // AnchoredRegex returns the rule's regex anchored at the start of the
 // input, for rules with an Anchor. It is valid after Validate.
-func (r *Rule) AnchoredRegex() *regexp.Regexp { return r.anchored }
+func (r *Rule) AnchoredRegex() *regexp.Regexp {
+	if r.lazy == nil {
+		return nil
+	}
+	r.lazy.compile()
+	return r.lazy.anchored
+}
 
 // Allowlist suppresses candidates: by a regex over the secret (or, with
 // Target "match", over the whole match), by path, or by stopwords that the
@@ -104,7 +132,13 @@ type Allowlist struct {
 }
 
 // Compiled returns the rule's compiled regex. It is valid after Validate.
-func (r *Rule) Compiled() *regexp.Regexp { return r.re }
+func (r *Rule) Compiled() *regexp.Regexp {
+	if r.lazy == nil {
+		return nil
+	}
+	r.lazy.compile()
+	return r.lazy.re
+}
 
 // AppliesToPath reports whether the rule's path filter admits p.
 func (r *Rule) AppliesToPath(p string) bool {
@@ -201,31 +235,32 @@ func (r *Rule) Validate() error {
 	if len(r.Regex) > MaxRegexLen {
 		return fmt.Errorf("%s: regex is %d bytes, more than %d", where, len(r.Regex), MaxRegexLen)
 	}
-	re, err := regexp.Compile(r.Regex)
+	// Parse, as regexp.Compile does first (same errors); compile on first use.
+	tree, err := syntax.Parse(r.Regex, syntax.Perl)
 	if err != nil {
 		return fmt.Errorf("%s: regex does not compile: %w", where, err)
 	}
-	r.re = re
-	r.anchored = nil
+	r.lazy = &lazyRegex{expr: r.Regex}
 	switch r.Anchor {
 	case "":
 	case AnchorKeyword, AnchorWord:
 		if len(r.Keywords) == 0 {
 			return fmt.Errorf("%s: anchor %q needs keywords", where, r.Anchor)
 		}
-		r.anchored = regexp.MustCompile(`^(?:` + r.Regex + `)`)
+		r.lazy.anchor = true
 	default:
 		return fmt.Errorf("%s: anchor %q: want \"keyword\" or \"word\"", where, r.Anchor)
 	}
+	numSubexp := tree.MaxCap()
 	if r.SecretGroup == 0 {
-		if i := re.SubexpIndex("secret"); i > 0 {
+		if i := slices.Index(tree.CapNames(), "secret"); i > 0 {
 			r.SecretGroup = i
-		} else if re.NumSubexp() > 0 {
+		} else if numSubexp > 0 {
 			r.SecretGroup = 1
 		}
 	}
-	if r.SecretGroup < 0 || r.SecretGroup > re.NumSubexp() {
-		return fmt.Errorf("%s: secret-group %d, but the regex has %d groups", where, r.SecretGroup, re.NumSubexp())
+	if r.SecretGroup < 0 || r.SecretGroup > numSubexp {
+		return fmt.Errorf("%s: secret-group %d, but the regex has %d groups", where, r.SecretGroup, numSubexp)
 	}
 	if r.Entropy < 0 || r.Entropy > 8 {
 		return fmt.Errorf("%s: entropy %v is outside 0..8 bits per byte", where, r.Entropy)
@@ -436,7 +471,7 @@ func newSet(all []*Rule, allow Allowlist) (*Set, error) {
 			return nil, fmt.Errorf("%s: rule %q is defined twice (first in %s)", r.Source, r.ID, prev)
 		}
 		seen[r.ID] = r.Source
-		if r.re != nil {
+		if r.lazy != nil {
 			continue // validated when its own set was built (a merged base rule)
 		}
 		if err := r.Validate(); err != nil {

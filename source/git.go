@@ -48,6 +48,11 @@ type Git struct {
 	// Staged, when set, scans the staged changes: the index against HEAD
 	// (against the empty tree in a repository with no commits yet).
 	Staged bool
+	// Revs, when set, lists the commits to scan as git rev-list arguments:
+	// object ids, then optionally "--not" and "--all" (so "<new> --not
+	// --all" is what a push brings that no ref reaches yet). Only package
+	// code sets it (see Push); the values are not checked for options.
+	Revs []string
 	// MaxFileSize is the size above which blobs are skipped (and counted);
 	// 0 means DefaultMaxFileSize.
 	MaxFileSize int64
@@ -331,6 +336,8 @@ func (g *Git) list(ctx context.Context) (*listing, error) {
 			return l, fmt.Errorf("source git: %w: %w", err, ErrFatal)
 		}
 		args = append(args, "--end-of-options", g.Range)
+	} else if len(g.Revs) > 0 {
+		args = append(append(args, g.Revs...), "--")
 	} else {
 		args = append(args, "--all")
 	}
@@ -356,6 +363,9 @@ func (g *Git) list(ctx context.Context) (*listing, error) {
 		err := gitError("log", werr, stderr.Bytes())
 		if g.Range != "" && len(l.commits) == 0 {
 			return l, fmt.Errorf("source git: range %s: %w: %w", g.Range, err, ErrFatal)
+		}
+		if g.Revs != nil && len(l.commits) == 0 {
+			return l, fmt.Errorf("source git: list commits: %w: %w", err, ErrFatal)
 		}
 		return l, fmt.Errorf("source git: history listed only in part: %w", err)
 	}
@@ -536,7 +546,7 @@ func (g *Git) read(ctx context.Context, l *listing, yield func(leak.Chunk, error
 	if limit <= 0 {
 		limit = DefaultMaxFileSize
 	}
-	if g.Range == "" && !g.Staged && len(todo) >= packOrderMin {
+	if g.Range == "" && !g.Staged && g.Revs == nil && len(todo) >= packOrderMin {
 		g.packOrder(ctx, l, todo)
 	}
 	for len(todo) > 0 {

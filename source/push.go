@@ -1,0 +1,386 @@
+package source
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/leakgate/leakgate/leak"
+)
+
+// RefUpdate is one line a git server gives a pre-receive hook: a ref
+// moving from Old to New. Old is all zeros for a new ref, New for a
+// deleted one.
+type RefUpdate struct {
+	Old, New, Ref string
+}
+
+// Created reports whether the update creates the ref.
+func (u RefUpdate) Created() bool { return isZeroID(u.Old) }
+
+// Deleted reports whether the update deletes the ref.
+func (u RefUpdate) Deleted() bool { return isZeroID(u.New) }
+
+// ParseRefUpdates reads the "<old> SP <new> SP <ref> LF" lines a git
+// server writes to a pre-receive hook's standard input. Both ids must be
+// full hexadecimal object names (40 or 64 digits) of the same length.
+func ParseRefUpdates(r io.Reader) ([]RefUpdate, error) {
+	var us []RefUpdate
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := strings.TrimSuffix(sc.Text(), "\r")
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		f := strings.SplitN(line, " ", 3)
+		if len(f) != 3 || !isObjectID(f[0]) || !isObjectID(f[1]) || len(f[0]) != len(f[1]) || f[2] == "" {
+			return nil, fmt.Errorf("pre-receive input line %d: want \"<old-id> <new-id> <ref>\", got %q", n, truncate(line, 200))
+		}
+		us = append(us, RefUpdate{Old: strings.ToLower(f[0]), New: strings.ToLower(f[1]), Ref: f[2]})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("pre-receive input: %w", err)
+	}
+	return us, nil
+}
+
+func isObjectID(s string) bool {
+	if len(s) != 40 && len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+			return false
+		}
+	}
+	return true
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// Push is what a push brings to a repository, as a pre-receive hook sees
+// it: the commits that the updated refs reach and no existing ref does
+// ("git rev-list <new>... --not --all": during pre-receive the refs are not
+// yet updated), and of the blobs those commits introduce only the ones new
+// to the repository. A force push thus scans only the commits new to the
+// repository, a deleted ref nothing, and an annotated tag the commits it
+// points at.
+//
+// Git runs the hook with the pushed objects in a quarantine directory
+// (GIT_QUARANTINE_PATH, GIT_OBJECT_DIRECTORY) and the repository's own
+// objects as an alternate (GIT_ALTERNATE_OBJECT_DIRECTORIES); the git
+// processes Push starts inherit those variables. When Quarantine is set,
+// a blob that is not in it already existed in the repository and is not
+// read again.
+//
+// A ref whose new value is (or is a tag of) a tree or a blob cannot be
+// attributed to commits: it is reported as an error, so the scan is
+// incomplete rather than silently passing.
+type Push struct {
+	// Dir is the repository (the hook's working directory, ".", is right
+	// for a hook: git sets GIT_DIR for it).
+	Dir string
+	// Updates are the ref updates of the push.
+	Updates []RefUpdate
+	// Quarantine is the directory holding the pushed objects
+	// (GIT_QUARANTINE_PATH); "" reads every blob the new commits introduce.
+	Quarantine string
+	// MaxFileSize is the size above which blobs are skipped (and counted);
+	// 0 means DefaultMaxFileSize.
+	MaxFileSize int64
+
+	prepared bool
+	fatal    error // the scan cannot go on
+	odd      error // refs to trees or blobs: the rest is scanned
+	git      *Git
+	listing  *listing
+	listErr  error // the history could be listed only in part
+	empty    counters
+	notes    []string
+}
+
+// PushStats counts what a Push found besides what Stats says.
+type PushStats struct {
+	Commits int64 // new commits listed
+	Blobs   int64 // blobs the new commits introduced
+	Old     int64 // of those, already in the repository: not read again
+}
+
+// Stats implements Source.
+func (p *Push) Stats() Stats {
+	if p.git == nil {
+		return p.empty.stats()
+	}
+	return p.git.Stats()
+}
+
+// PushStats says what the listing found; complete once Chunks is done.
+func (p *Push) PushStats() PushStats {
+	if p.git == nil {
+		return PushStats{}
+	}
+	gs := p.git.GitStats()
+	return PushStats{Commits: gs.Commits, Blobs: gs.Blobs, Old: gs.Known}
+}
+
+// Notes returns remarks about the scan that are not errors; complete once
+// Chunks is done.
+func (p *Push) Notes() []string {
+	return append([]string(nil), p.notes...)
+}
+
+// Prepare does the listing now: it resolves the pushed refs, lists the
+// quarantined objects and the new commits with what they introduce, so
+// that this git work can overlap other work (loading rules, say). Chunks
+// calls it if it was not called; errors are yielded by Chunks.
+func (p *Push) Prepare(ctx context.Context) {
+	if p.prepared {
+		return
+	}
+	p.prepared = true
+	var tips []RefUpdate
+	for _, u := range p.Updates {
+		if !u.Deleted() {
+			tips = append(tips, u)
+		}
+	}
+	if len(tips) == 0 {
+		return
+	}
+	if _, err := exec.LookPath("git"); err != nil {
+		p.fatal = fmt.Errorf("source push: %w: %w", err, ErrFatal)
+		return
+	}
+	commits, err := p.resolve(ctx, tips)
+	if ctx.Err() != nil {
+		return
+	}
+	if err != nil {
+		var ne nonCommitError
+		if !errors.As(err, &ne) {
+			p.fatal = err
+			return
+		}
+		p.odd = err
+	}
+	if len(commits) == 0 {
+		return
+	}
+	var isNew map[string]bool
+	if p.Quarantine != "" {
+		isNew, err = p.quarantined(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			// Not fatal: reading every introduced blob is slower, not wrong.
+			p.notes = append(p.notes, fmt.Sprintf("could not list the quarantined objects (%v): every blob the new commits introduce is scanned", err))
+			isNew = nil
+		}
+	}
+	g := &Git{Dir: p.Dir, Revs: append(commits, "--not", "--all"), MaxFileSize: p.MaxFileSize}
+	if isNew != nil {
+		g.Known = func(blob string, _ []leak.Origin) bool { return !isNew[blob] }
+	}
+	p.git = g
+	p.listing, p.listErr = g.list(ctx)
+	if p.listErr != nil && (errors.Is(p.listErr, ErrFatal) || len(p.listing.commits) == 0) {
+		if !errors.Is(p.listErr, ErrFatal) {
+			p.listErr = fmt.Errorf("%w: %w", p.listErr, ErrFatal)
+		}
+		p.fatal, p.listErr = p.listErr, nil
+	}
+}
+
+// Chunks implements Source.
+func (p *Push) Chunks(ctx context.Context) iter.Seq2[leak.Chunk, error] {
+	return func(yield func(leak.Chunk, error) bool) {
+		p.Prepare(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if p.fatal != nil {
+			yield(leak.Chunk{}, p.fatal)
+			return
+		}
+		if p.odd != nil && !yield(leak.Chunk{}, p.odd) {
+			return
+		}
+		if p.listing == nil {
+			return
+		}
+		if p.listErr != nil && !yield(leak.Chunk{}, p.listErr) {
+			return
+		}
+		g, l := p.git, p.listing
+		g.gc.commits.Store(int64(len(l.commits)))
+		g.gc.blobs.Store(int64(len(l.blobs)))
+		g.read(ctx, l, yield)
+	}
+}
+
+// nonCommitError lists refs whose new value is not a commit, nor a tag of
+// one: the rest of the push is still scanned.
+type nonCommitError struct{ refs []string }
+
+func (e nonCommitError) Error() string {
+	return fmt.Sprintf("source push: %s: points at a tree or a blob, which leakgate cannot attribute to commits and does not scan", strings.Join(e.refs, ", "))
+}
+
+// resolve returns the commits the updates point at, peeling tags. Refs
+// whose value peels to a tree or a blob come back as a nonCommitError.
+func (p *Push) resolve(ctx context.Context, tips []RefUpdate) ([]string, error) {
+	var in bytes.Buffer
+	for _, u := range tips {
+		in.WriteString(u.New + "^{}\n")
+	}
+	g := &Git{Dir: p.Dir}
+	cmd := g.command(ctx, "cat-file", "--batch-check=%(objectname) %(objecttype)")
+	cmd.Stdin = &in
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("source push: resolve the pushed refs: %w: %w", gitError("cat-file", err, stderr.Bytes()), ErrFatal)
+	}
+	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	if len(lines) != len(tips) {
+		return nil, fmt.Errorf("source push: resolve the pushed refs: git cat-file gave %d answers for %d refs: %w", len(lines), len(tips), ErrFatal)
+	}
+	var commits []string
+	seen := map[string]bool{}
+	var odd nonCommitError
+	for i, line := range lines {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 2 && f[1] == "missing":
+			return nil, fmt.Errorf("source push: %s: object %s is missing: %w", tips[i].Ref, tips[i].New, ErrFatal)
+		case len(f) != 2:
+			return nil, fmt.Errorf("source push: resolve %s: unexpected git cat-file answer: %w", tips[i].Ref, ErrFatal)
+		case f[1] == "commit":
+			if !seen[f[0]] {
+				seen[f[0]] = true
+				commits = append(commits, f[0])
+			}
+		default:
+			odd.refs = append(odd.refs, tips[i].Ref)
+		}
+	}
+	if odd.refs != nil {
+		return commits, odd
+	}
+	return commits, nil
+}
+
+// quarantined lists the objects in the quarantine directory: exactly what
+// the push brought. git lists them with the repository's own objects
+// (the alternates) out of sight.
+func (p *Push) quarantined(ctx context.Context) (map[string]bool, error) {
+	st, err := os.Stat(p.Quarantine)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("%s is not a directory", p.Quarantine)
+	}
+	g := &Git{Dir: p.Dir}
+	cmd := g.command(ctx, "cat-file", "--batch-all-objects", "--unordered", "--batch-check=%(objectname) %(objecttype)")
+	env := cmd.Env[:0:0]
+	for _, kv := range cmd.Env {
+		if !strings.HasPrefix(kv, "GIT_OBJECT_DIRECTORY=") && !strings.HasPrefix(kv, "GIT_ALTERNATE_OBJECT_DIRECTORIES=") {
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = append(env, "GIT_OBJECT_DIRECTORY="+p.Quarantine)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	objs := map[string]bool{}
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		id, typ, _ := strings.Cut(sc.Text(), " ")
+		if typ == "blob" {
+			objs[id] = true
+		}
+	}
+	werr := cmd.Wait()
+	if werr != nil {
+		return nil, gitError("cat-file", werr, stderr.Bytes())
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	return objs, nil
+}
+
+// Files returns the contents of the file at path (such as
+// ".leakgateignore") in the tree of each pushed ref's new commit, and in
+// HEAD's, skipping those that have none. The contents are not scanned.
+func (p *Push) Files(ctx context.Context, path string) ([][]byte, error) {
+	var in bytes.Buffer
+	n := 0
+	for _, u := range append([]RefUpdate{{New: "HEAD"}}, p.Updates...) {
+		if u.Deleted() {
+			continue
+		}
+		fmt.Fprintf(&in, "%s:%s\n", u.New, path)
+		n++
+	}
+	g := &Git{Dir: p.Dir}
+	cmd := g.command(ctx, "cat-file", "--batch")
+	cmd.Stdin = &in
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	cmd.WaitDelay = time.Second
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("source push: read %s: %w", path, gitError("cat-file", err, stderr.Bytes()))
+	}
+	var files [][]byte
+	r := bufio.NewReader(bytes.NewReader(out))
+	for range n {
+		hdr, err := r.ReadString('\n')
+		if err != nil {
+			return nil, fmt.Errorf("source push: read %s: %w", path, io.ErrUnexpectedEOF)
+		}
+		f := strings.Fields(hdr)
+		if len(f) != 3 {
+			continue // "<name> missing" (no such file), or ambiguous
+		}
+		size, err := strconv.Atoi(f[2])
+		if err != nil || size < 0 {
+			return nil, fmt.Errorf("source push: read %s: bad size in git cat-file answer", path)
+		}
+		data := make([]byte, size+1)
+		if _, err := io.ReadFull(r, data); err != nil {
+			return nil, fmt.Errorf("source push: read %s: %w", path, err)
+		}
+		if f[1] == "blob" {
+			files = append(files, data[:size])
+		}
+	}
+	return files, nil
+}
