@@ -341,14 +341,12 @@ func loadSuppressions(root, baseline string) (map[string]bool, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf(".leakgateignore: %w", unwrapOS(err))
 	}
-	if baseline != "" {
-		fps, err := readBaseline(baseline)
-		if err != nil {
-			return nil, err
-		}
-		for _, fp := range fps {
-			sup[fp] = true
-		}
+	base, err := loadBaseline(baseline)
+	if err != nil {
+		return nil, err
+	}
+	for fp := range base {
+		sup[fp] = true
 	}
 	return sup, nil
 }

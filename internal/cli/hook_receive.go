@@ -373,17 +373,12 @@ func loadBaseline(path string) (map[string]bool, error) {
 	if path == "" {
 		return sup, nil
 	}
-	fh, err := os.Open(path)
+	fps, err := readBaseline(path)
 	if err != nil {
-		return nil, fmt.Errorf("baseline: %w", unwrapOS(err))
+		return nil, err
 	}
-	defer fh.Close()
-	rep, err := report.ReadJSON(fh)
-	if err != nil {
-		return nil, fmt.Errorf("baseline %s: %w", path, err)
-	}
-	for _, f := range rep.Findings {
-		sup[f.Fingerprint] = true
+	for _, fp := range fps {
+		sup[fp] = true
 	}
 	return sup, nil
 }
