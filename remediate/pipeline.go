@@ -504,9 +504,10 @@ func (r *run) applyTarget(ctx context.Context, tp *TargetPlan) {
 // step carries out one step with retries, auditing each phase.
 func (r *run) step(ctx context.Context, tp *TargetPlan, s Step, call func(context.Context) (Outcome, string, error)) StepResult {
 	cfg := r.p.cfg
+	// Revokers describe targets redacted; scrub anyway, as a second lock.
 	base := AuditEntry{
 		Step: s.ID, Fingerprint: s.Fingerprint, Provider: s.Provider, Action: s.Action,
-		Target: s.Target, Where: s.Where, Credentials: s.Credentials,
+		Target: scrub(s.Target, tp.target), Where: scrub(s.Where, tp.target), Credentials: s.Credentials,
 	}
 	result := func(out Outcome, errMsg, u string) StepResult {
 		return StepResult{Step: s, Outcome: out, Error: errMsg, URL: u, At: cfg.now()}
