@@ -706,6 +706,9 @@ type RunOptions struct {
 	// Config.AuditLog and Config.State, then DefaultAuditLog and
 	// DefaultState.
 	AuditLog, State string
+	// OnPlan, when set, is called with the plan before anything is
+	// applied (to show it first).
+	OnPlan func(*Plan)
 }
 
 // The files Apply writes when neither flags nor [remediate] name them.
@@ -727,6 +730,9 @@ func Run(ctx context.Context, cfg *Config, targets []*Target, opt RunOptions) (*
 		return nil, nil, err
 	}
 	plan := p.Plan(ctx, targets)
+	if opt.OnPlan != nil {
+		opt.OnPlan(plan)
+	}
 	if !opt.Apply {
 		return plan, nil, nil
 	}
