@@ -236,6 +236,7 @@ func (r *AWSRevoker) Apply(ctx context.Context, t *Target, s Step) (Outcome, err
 // GetAccessKeyLastUsed.
 func (r *AWSRevoker) owner(ctx context.Context, c aws.Config, t *Target) (string, error) {
 	id := t.Secret.Reveal()
+	user, keyAcct := "", awsAccountFromKeyID(id)
 	for _, rule := range []string{ruleAWSSecretKey, ruleAWSKeyPair} {
 		sec, ok := t.Companions[rule]
 		if !ok || sec.IsZero() {
@@ -245,19 +246,25 @@ func (r *AWSRevoker) owner(ctx context.Context, c aws.Config, t *Target) (string
 			GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		if err == nil {
 			arn := aws.ToString(out.Arn)
-			if u := arnUser(arn); u != "" {
-				return u, nil
+			if a := aws.ToString(out.Account); a != "" {
+				keyAcct = a
 			}
 			if strings.HasSuffix(arn, ":root") {
 				return "", errors.New("the key belongs to the account's root user: IAM cannot deactivate it; sign in as root and deactivate it under Security credentials")
 			}
+			user = arnUser(arn)
 		}
-		break // not a user key, or the pair did not work: ask IAM
+		break // a user key, or the pair did not work: ask IAM
 	}
-	if acct := awsAccountFromKeyID(id); acct != "" {
-		if _, opAcct, err := r.operatorIdentity(ctx); err == nil && opAcct != "" && opAcct != acct {
-			return "", fmt.Errorf("the key belongs to account %s, but the operator's credentials are for account %s: use credentials of account %s ([remediate.aws] profile or AWS_PROFILE)", acct, opAcct, acct)
+	// IAM answers for the operator's account only: a key of another
+	// account would look deleted.
+	if keyAcct != "" {
+		if _, opAcct, err := r.operatorIdentity(ctx); err == nil && opAcct != "" && opAcct != keyAcct {
+			return "", fmt.Errorf("the key belongs to account %s, but the operator's credentials are for account %s: use credentials of account %s ([remediate.aws] profile, --aws-profile or AWS_PROFILE)", keyAcct, opAcct, keyAcct)
 		}
+	}
+	if user != "" {
+		return user, nil
 	}
 	out, err := r.iamClient(c).GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(id)})
 	if err != nil {

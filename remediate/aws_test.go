@@ -202,6 +202,17 @@ func TestAWSFaults(t *testing.T) {
 	}
 }
 
+func TestAWSOtherAccount(t *testing.T) {
+	t.Parallel()
+	f := newFakeAWS(t)
+	f.opAccount = "999988887777"
+	plan, sum, out := runAWS(t, awsConfig(t, f, newClock()), awsFindings(), t.TempDir())
+	res := plan.Targets[0].Results
+	if sum.Failed != 1 || !strings.Contains(res[0].Error, "belongs to account 111122223333") || f.count("UpdateAccessKey") != 0 {
+		t.Errorf("results %+v, calls %v\n%s", res, f.calls, out)
+	}
+}
+
 func TestAWSPlanProblems(t *testing.T) {
 	t.Parallel()
 	f := newFakeAWS(t)

@@ -45,6 +45,8 @@ type fakeAWS struct {
 	// status (500, 429), "deny", "hang" or "nosuch".
 	faults     map[string][]string
 	retryAfter string
+	// opAccount, when set, is the operator's account (default the key's).
+	opAccount string
 }
 
 var credRE = regexp.MustCompile(`Credential=([A-Za-z0-9]+)/`)
@@ -123,6 +125,9 @@ func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
 	switch action {
 	case "GetCallerIdentity":
 		arn, acct := operatorARN, "111122223333"
+		if f.opAccount != "" {
+			acct = f.opAccount
+		}
 		if signer != operatorKeyID {
 			k := f.keys[signer]
 			if k == nil || k.status != "Active" {
