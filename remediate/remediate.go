@@ -35,6 +35,10 @@ type Target struct {
 	CheckedAt  time.Time
 	// Locations lists every place the secret was found.
 	Locations []leak.Origin
+	// CoveredBy, when set, is the fingerprint of the target this secret is
+	// a part of (an AWS secret key whose access key id was found beside
+	// it): it is remediated with that target and gets no plan of its own.
+	CoveredBy string
 }
 
 // Step is one planned action on one target. Steps never hold the secret.
