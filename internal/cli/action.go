@@ -218,7 +218,7 @@ func (e *env) runAction(ctx context.Context, path string, f *actionFlags, getenv
 	if len(problems) > 0 && code == scan.ExitPass {
 		return &exitError{code: scan.ExitIncomplete}
 	}
-	return gateError(failOn, res)
+	return withRemediation(gateError(failOn, res), e.scanRemediate(ctx, res, &f.scanFlags))
 }
 
 // actionPolicy checks the flags that scan would check first, so that a
@@ -562,7 +562,9 @@ func (e *env) runPlan(ctx context.Context, path string, f *actionFlags, plan act
 	case modeRange:
 		sf.noGit, sf.rangeSpec = false, plan.rangeSpec
 	}
-	return e.scanPath(ctx, path, &sf)
+	res, err := e.scanPath(ctx, path, &sf)
+	f.root = sf.root
+	return res, err
 }
 
 // gitRepo asks git about the repository at dir.

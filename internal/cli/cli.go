@@ -18,6 +18,7 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
+	"github.com/leakgate/leakgate/remediate"
 	"github.com/leakgate/leakgate/report"
 	"github.com/leakgate/leakgate/rules"
 	"github.com/leakgate/leakgate/scan"
@@ -132,6 +133,14 @@ type scanFlags struct {
 	// failOnLiveBaselined also verifies baselined findings and reports the
 	// live ones (--fail-on-live-baselined).
 	failOnLiveBaselined bool
+	// remediation of the verified-live findings (--remediate).
+	remediate                bool
+	apply                    bool
+	auditLog, remediateState string
+
+	// root is set by scanPath: where the config and ignore files were
+	// looked for.
+	root string
 }
 
 func (e *env) scanCmd() *cobra.Command {
@@ -185,6 +194,10 @@ func addScanFlags(c *cobra.Command, f *scanFlags) {
 	fl.StringVar(&f.cache, "cache", "", "remember scanned git blobs and their findings in `FILE`; later scans read only new blobs")
 	addVerifyFlags(fl, &f.verifyFlags)
 	fl.BoolVar(&f.failOnLiveBaselined, "fail-on-live-baselined", false, "with --baseline and --verify: still report (and fail on) a baselined secret that verification says is live")
+	fl.BoolVar(&f.remediate, "remediate", false, "with --verify: plan the revocation of live secrets and their rotation tickets, as leakgate remediate does (the plan goes to stderr)")
+	fl.BoolVar(&f.apply, "apply", false, "with --remediate: carry the plan out")
+	fl.StringVar(&f.auditLog, "audit-log", "", "with --remediate --apply: the audit log `FILE` (default: [remediate] audit-log, else "+remediate.DefaultAuditLog+")")
+	fl.StringVar(&f.remediateState, "state", "", "with --remediate --apply: the state `FILE` (default: [remediate] state, else "+remediate.DefaultState+")")
 }
 
 func (e *env) runScan(ctx context.Context, path string, f *scanFlags) error {
@@ -204,7 +217,7 @@ func (e *env) runScan(ctx context.Context, path string, f *scanFlags) error {
 		return err
 	}
 	e.warnings(res, format, f)
-	return gateError(failOn, res)
+	return withRemediation(gateError(failOn, res), e.scanRemediate(ctx, res, f))
 }
 
 // scanPath runs the scan that f describes over path ("-": standard input)
@@ -213,11 +226,18 @@ func (e *env) scanPath(ctx context.Context, path string, f *scanFlags) (*scan.Re
 	if f.failOnLiveBaselined && (!f.verify || f.baseline == "") {
 		return nil, usageError("--fail-on-live-baselined needs --verify and --baseline")
 	}
+	if f.remediate && !f.verify {
+		return nil, usageError("--remediate needs --verify: only secrets verified live are revoked")
+	}
+	if (f.apply || f.auditLog != "" || f.remediateState != "") && !f.remediate {
+		return nil, usageError("--apply, --audit-log and --state go with --remediate")
+	}
 	ps, err := e.prepareScan(path, f)
 	if err != nil {
 		return nil, err
 	}
 	cfg, gitSrc, cache := ps.cfg, ps.git, ps.cache
+	f.root = ps.root
 	var baselined map[string]bool
 	if f.failOnLiveBaselined {
 		if baselined, err = baselineOnly(ps.root, cfg.Suppress); err != nil {

@@ -2,9 +2,11 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -230,4 +232,43 @@ func remediateConfig(f *remediateFlags) (*remediate.Config, error) {
 		cfg.SetEndpoint("aws-sts", f.awsSTSEndpoint)
 	}
 	return cfg, nil
+}
+
+// scanRemediate hands the verified findings of a scan to the remediation
+// pipeline when --remediate asks: dry run unless --apply. Its plan and
+// results go to stderr, so that stdout keeps the scan's report.
+func (e *env) scanRemediate(ctx context.Context, res *scan.Result, f *scanFlags) error {
+	if !f.remediate || res == nil {
+		return nil
+	}
+	config := f.config
+	if config == "" && f.root != "" {
+		if p := filepath.Join(f.root, ".leakgate.toml"); fileExists(p) {
+			config = p
+		}
+	}
+	rf := &remediateFlags{format: "text", config: config, apply: f.apply, auditLog: f.auditLog, state: f.remediateState}
+	toStderr := &env{stdin: e.stdin, stdout: e.stderr, stderr: e.stderr}
+	return toStderr.remediate(ctx, res.Findings, false, rf)
+}
+
+// withRemediation combines the gate's outcome with the remediation's: a
+// failing gate (exit 1) stands; otherwise a failed remediation decides.
+func withRemediation(gate, rem error) error {
+	var ge *exitError
+	if gate != nil && errors.As(gate, &ge) && ge.code == scan.ExitFail {
+		if rem != nil {
+			return &exitError{code: scan.ExitFail, err: rem}
+		}
+		return gate
+	}
+	if rem != nil {
+		return rem
+	}
+	return gate
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

@@ -39,6 +39,9 @@ func (f *githubFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		json.Unmarshal(body, &req)
 		f.revoked = append(f.revoked, req.Credentials...)
 		w.WriteHeader(http.StatusAccepted)
+	case r.Method == "GET" && r.URL.Path == "/user":
+		w.Header().Set("X-OAuth-Scopes", "repo")
+		fmt.Fprint(w, `{"login":"octo","id":1,"type":"User"}`)
 	case r.Header.Get("Authorization") != "Bearer issues-token":
 		w.WriteHeader(401)
 		fmt.Fprint(w, `{"message":"Bad credentials"}`)
@@ -149,5 +152,52 @@ func TestRemediateGitHubIncident(t *testing.T) {
 		if strings.Contains(s, tok) {
 			t.Errorf("the token appears in output %d:\n%s", i, s)
 		}
+	}
+}
+
+// scan --verify --remediate hands the live findings to the same pipeline:
+// a plan on stderr (stdout keeps the report), and with --apply the token
+// is revoked.
+func TestScanVerifyRemediate(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	b := make([]byte, 30)
+	for i := range b {
+		b[i] = alphabet[r.IntN(len(alphabet))]
+	}
+	tok := "ghp_" + string(b) + detect.Base62CRC32(string(b))
+	fake := &githubFake{}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	dir := remediateEnv(t, "http://127.0.0.1:1")
+	t.Setenv("GITHUB_API_URL", srv.URL)
+	t.Setenv("GITHUB_TOKEN", "")
+	tree := filepath.Join(dir, "tree")
+	os.MkdirAll(tree, 0o755)
+	os.WriteFile(filepath.Join(tree, "ci.env"), []byte("GH_TOKEN="+tok+"\n"), 0o600)
+	os.WriteFile(filepath.Join(tree, ".leakgate.toml"), []byte("[remediate]\nproviders = [\"github\"]\n"), 0o600)
+
+	code, out, errOut := runCLI("scan", "--no-git", "--verify", "--remediate", "-f", "json", tree)
+	rep := decodeReport(t, out)
+	if code != 1 || len(rep.Findings) != 1 || rep.Findings[0].Status != "live" || !strings.Contains(errOut, "github revoke-token") {
+		t.Fatalf("dry run: exit %d, %+v\n%s", code, rep.Findings, errOut)
+	}
+	if len(fake.revoked) != 0 {
+		t.Fatal("the dry run revoked")
+	}
+	audit := filepath.Join(dir, "audit.jsonl")
+	code, out, errOut = runCLI("scan", "--no-git", "--verify", "--remediate", "--apply", "--audit-log", audit, "--state", filepath.Join(dir, "state.json"), "-f", "json", tree)
+	if code != 1 || len(fake.revoked) != 1 || !strings.Contains(errOut, "done") {
+		t.Fatalf("apply: exit %d, %d revoked\n%s", code, len(fake.revoked), errOut)
+	}
+	decodeReport(t, out)
+	if strings.Contains(out+errOut, tok) {
+		t.Error("the token appears in the output")
+	}
+	if code, _, errOut := runCLI("scan", "--no-git", "--remediate", tree); code != 2 || !strings.Contains(errOut, "needs --verify") {
+		t.Errorf("--remediate without --verify: %d %s", code, errOut)
+	}
+	if code, _, errOut := runCLI("scan", "--no-git", "--apply", tree); code != 2 || !strings.Contains(errOut, "go with --remediate") {
+		t.Errorf("--apply alone: %d %s", code, errOut)
 	}
 }
