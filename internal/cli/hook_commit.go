@@ -59,7 +59,8 @@ Exit codes: 0 nothing found; 1 a secret was found (the commit is refused);
 	fl := c.Flags()
 	fl.StringVarP(&f.config, "config", "c", "", "rules and settings `FILE` (default: .leakgate.toml at the top of the work tree, if present)")
 	fl.StringVar(&f.baseline, "baseline", "", "baseline or JSON report `FILE` whose fingerprints are not reported (default: "+defaultBaselineName+" at the top of the work tree, if present)")
-	fl.BoolVar(&f.verify, "verify", false, "check each finding with its provider (not available yet)")
+	fl.BoolVar(&f.verify, "verify", false, "check each finding with its provider, to mark live ones in the message (the commit is refused either way)")
+	addVerifyFlags(fl, &f.verifyFlags)
 	fl.BoolVar(&f.noRedact, "no-redact", false, "show secrets in full")
 	fl.BoolVar(&f.exampleKeys, "include-example-keys", false, "report documented example keys such as AKIAIOSFODNN7EXAMPLE")
 	fl.IntVarP(&f.jobs, "jobs", "j", runtime.NumCPU(), "parallel workers")
@@ -68,9 +69,6 @@ Exit codes: 0 nothing found; 1 a secret was found (the commit is refused);
 }
 
 func (e *env) runPreCommit(ctx context.Context, f *scanFlags) error {
-	if f.verify {
-		return usageError("--verify: live verification is not available in this build yet")
-	}
 	top, err := gitOutput(ctx, "", "rev-parse", "--show-toplevel")
 	if err != nil {
 		return usageError("hook pre-commit: run it inside a git work tree: %v", err)
@@ -93,6 +91,13 @@ func (e *env) runPreCommit(ctx context.Context, f *scanFlags) error {
 	s := res.Summary
 	if s.SkippedLarge > 0 {
 		fmt.Fprintf(e.stderr, "leakgate: warning: %d staged files larger than %d bytes were not scanned (raise --max-file-size to scan them)\n", s.SkippedLarge, f.maxFileSize)
+	}
+	if len(res.Findings) > 0 && f.verify {
+		checker, err := e.newChecker(top, f.config, &f.verifyFlags)
+		if err != nil {
+			return &exitError{code: scan.ExitIncomplete, err: err}
+		}
+		verifyFindings(ctx, checker, res.Findings)
 	}
 	if len(res.Findings) > 0 {
 		if err := report.WriteRejection(e.stderr, res.Findings, report.Rejection{

@@ -27,6 +27,7 @@ type receiveFlags struct {
 	config      string
 	baseline    string
 	verify      bool
+	verifyTime  time.Duration
 	noRedact    bool
 	jobs        int
 	maxFileSize int64
@@ -73,7 +74,8 @@ refused; 2 the push could not be fully scanned (errors, or --timeout with
 	fl := c.Flags()
 	fl.StringVarP(&f.config, "config", "c", "", "server-wide rules and settings `FILE` (default: the built-in rules; a pushed .leakgate.toml is never read)")
 	fl.StringVar(&f.baseline, "baseline", "", "a previous JSON report `FILE`; findings whose fingerprint it holds are not reported")
-	fl.BoolVar(&f.verify, "verify", false, "check each finding with its provider (not available in this build)")
+	fl.BoolVar(&f.verify, "verify", false, "check each secret found with its provider, within the time budget, to mark live ones in the message (the push is rejected either way)")
+	fl.DurationVar(&f.verifyTime, "verify-timeout", time.Second, "with --verify: bound each provider call")
 	fl.BoolVar(&f.noRedact, "no-redact", false, "show secrets in full in the rejection message")
 	fl.IntVarP(&f.jobs, "jobs", "j", runtime.NumCPU(), "parallel workers")
 	fl.Int64Var(&f.maxFileSize, "max-file-size", source.DefaultMaxFileSize, "skip (and count) blobs larger than this many `BYTES`")
@@ -150,8 +152,6 @@ func (p pusher) line(format string, args ...any) {
 
 func (e *env) runPreReceive(ctx context.Context, f *receiveFlags, start time.Time) error {
 	switch {
-	case f.verify:
-		return usageError("--verify: live verification is not available in this build yet")
 	case f.onTimeout != "allow" && f.onTimeout != "reject":
 		return usageError("--on-timeout %q: want allow or reject", f.onTimeout)
 	case f.onError != "allow" && f.onError != "reject":
@@ -220,11 +220,36 @@ func (e *env) runPreReceive(ctx context.Context, f *receiveFlags, start time.Tim
 		res = &scan.Result{Summary: report.Summary{Errors: []string{err.Error()}}}
 	}
 	timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
+	if f.verify && len(res.Findings) > 0 && !timedOut {
+		e.receiveVerify(ctx, f, res)
+	}
 	for _, n := range src.Notes() {
 		fmt.Fprintf(e.stderr, "leakgate: note: %s\n", n)
 	}
 	v := decide(res, timedOut, f)
 	return e.receiveVerdict(out, audit, f, h, res, v)
+}
+
+// receiveVerify checks the secrets found with their providers in what is
+// left of the hook's budget (each call bounded by --verify-timeout), so the
+// rejection can say which are live. It never changes the verdict: a secret
+// found rejects the push whatever its status.
+func (e *env) receiveVerify(ctx context.Context, f *receiveFlags, res *scan.Result) {
+	left := time.Until(deadlineOf(ctx))
+	checker, err := e.newChecker(".", f.config, &verifyFlags{timeout: min(f.verifyTime, left), deadline: left})
+	if err != nil {
+		fmt.Fprintf(e.stderr, "leakgate: verify: %v\n", err)
+		return
+	}
+	checker.Attempts = 1 // no time to wait for a retry
+	res.Summary.Verification = verifyFindings(ctx, checker, res.Findings)
+}
+
+func deadlineOf(ctx context.Context) time.Time {
+	if d, ok := ctx.Deadline(); ok {
+		return d
+	}
+	return time.Now().Add(time.Second)
 }
 
 // cannotRun tells the pusher (stdout, with the server's prefix: on GitLab

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -270,5 +271,46 @@ func TestScanVerifyPostgres(t *testing.T) {
 		if f.Status != "unknown" || !strings.Contains(f.StatusReason, "private") {
 			t.Errorf("private host without --verify-private-hosts: %+v", f)
 		}
+	}
+}
+
+// hook pre-receive --verify marks the live secrets of a rejected push,
+// within its time budget; the push is rejected either way.
+func TestPreReceiveVerify(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	liveTok, deadTok := npmToken(r), npmToken(r)
+	fake := newNPMFake(t, map[string]bool{liveTok: true})
+	repo := t.TempDir()
+	git := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", repo}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	git("init", "-q", "-b", "main")
+	os.WriteFile(filepath.Join(repo, "a.env"), []byte("A="+liveTok+"\nB="+deadTok+"\n"), 0o644)
+	git("add", ".")
+	git("commit", "-q", "-m", "add tokens")
+	head := git("rev-parse", "HEAD")
+	git("update-ref", "-d", "refs/heads/main") // the push brings this commit
+	cfg := filepath.Join(t.TempDir(), "server.toml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("[verify.endpoints]\nnpm = %q\n", fake.URL)), 0o644)
+	t.Chdir(repo)
+
+	var out, errb bytes.Buffer
+	stdin := strings.NewReader(strings.Repeat("0", 40) + " " + head + " refs/heads/main\n")
+	code := Main(context.Background(), []string{"hook", "pre-receive", "-c", cfg, "--verify"}, stdin, &out, &errb)
+	if code != 1 {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errb.String())
+	}
+	if n := strings.Count(out.String(), "verified LIVE: npm user"); n != 1 {
+		t.Errorf("%d findings marked live, want 1:\n%s", n, out.String())
+	}
+	if fake.total != 2 || strings.Contains(out.String()+errb.String(), liveTok) {
+		t.Errorf("%d provider calls (want 2); or a token in the output:\n%s", fake.total, out.String())
 	}
 }
