@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"regexp"
+	"strings"
 )
 
 func init() { register("twilio", newTwilio) }
@@ -19,20 +21,57 @@ func init() { register("twilio", newTwilio) }
 // accounts list is live (identity: the account's friendly name and SID);
 // 401 is dead; 403 (perhaps a restricted key) and anything else is unknown.
 //
-// Account auth tokens (twilio-auth-token, twilio-auth-token-with-sid) are
-// claimed but not sent: Twilio authenticates them only together with the
-// account SID (AC…), and no rule finds the SID (twilio-auth-token-with-sid
-// matches it but captures only the token), so they are unknown, with that
-// reason, without a call.
+// Account auth tokens (twilio-auth-token, twilio-auth-token-with-sid)
+// authenticate only together with their account SID (AC…), which the rules
+// match around the token but do not capture: it is read from the line the
+// token was found on (Credential.Context; the SID written just before the
+// token, else the nearest SID on the line), and the token is checked with
+// GET <base>/2010-04-01/Accounts/<AccountSid>.json, HTTP Basic SID:token
+// (PROVIDERS.md §12, UNCONFIRMED as a verifier; read-only). 200 is live
+// (identity: the account's friendly name and status), 401 is dead. With no
+// SID on the line the result is unknown without a call.
 type twilioVerifier struct {
 	client *http.Client
 	base   string
 }
 
 var (
-	_ Verifier = (*twilioVerifier)(nil)
-	_ Paired   = (*twilioVerifier)(nil)
+	_ Verifier   = (*twilioVerifier)(nil)
+	_ Paired     = (*twilioVerifier)(nil)
+	_ Contextual = (*twilioVerifier)(nil)
 )
+
+// twilioSID finds account SIDs on a line.
+var twilioSID = regexp.MustCompile(`\bAC[a-f0-9]{32}\b`)
+
+// twilioAccountOf returns the account SID that goes with the auth token in
+// c: the last one on the line before the token, else the first after it.
+func twilioAccountOf(c Credential) string {
+	line, tok := c.Context.Reveal(), c.Secret.Reveal()
+	at := strings.Index(line, tok)
+	if at < 0 || tok == "" {
+		return ""
+	}
+	sids := twilioSID.FindAllStringIndex(line, -1)
+	best := ""
+	for _, m := range sids {
+		if m[1] <= at {
+			best = line[m[0]:m[1]]
+		} else if best == "" && m[0] >= at+len(tok) {
+			return line[m[0]:m[1]]
+		}
+	}
+	return best
+}
+
+// CallKey implements Contextual: an auth token is checked with its
+// account SID, so the SID is part of the call.
+func (*twilioVerifier) CallKey(c Credential) string {
+	if c.Rule == "twilio-auth-token" || c.Rule == "twilio-auth-token-with-sid" {
+		return twilioAccountOf(c)
+	}
+	return ""
+}
 
 func newTwilio(o *Options) Verifier {
 	return &twilioVerifier{client: o.HTTPClient(), base: o.Endpoint("twilio", "https://api.twilio.com")}
@@ -57,7 +96,7 @@ func (v *twilioVerifier) Verify(ctx context.Context, c Credential) Result {
 	var sid, secret string
 	switch {
 	case c.Rule == "twilio-auth-token" || c.Rule == "twilio-auth-token-with-sid":
-		return Unknown("a Twilio auth token is checked with its account SID, which no rule captures; not checked")
+		return v.authToken(ctx, c)
 	case c.Companion.IsZero():
 		return Unknown("a Twilio API key is checked as a pair (key SID and secret); the other part is missing")
 	case c.Rule == "twilio-api-key":
@@ -92,6 +131,38 @@ func (v *twilioVerifier) Verify(ctx context.Context, c Credential) Result {
 		return Live("Twilio account " + a.FriendlyName + " (" + a.SID + ")")
 	case http.StatusUnauthorized:
 		return Dead("Twilio rejected the API key SID and secret (HTTP 401)")
+	}
+	return Unexpected(resp)
+}
+
+// authToken checks an account auth token with the account SID on its line.
+func (v *twilioVerifier) authToken(ctx context.Context, c Credential) Result {
+	sid := twilioAccountOf(c)
+	if sid == "" {
+		return Unknown("a Twilio auth token is checked with its account SID (AC…), and none is on its line; not checked")
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.base+"/2010-04-01/Accounts/"+sid+".json", nil)
+	if err != nil {
+		return Unknown("building the request: " + err.Error())
+	}
+	req.SetBasicAuth(sid, c.Secret.Reveal())
+	resp, fail := Send(v.client, req)
+	if fail != nil {
+		return *fail
+	}
+	switch resp.Status {
+	case http.StatusOK:
+		var acct struct {
+			SID          string `json:"sid"`
+			FriendlyName string `json:"friendly_name"`
+			Status       string `json:"status"`
+		}
+		if err := json.Unmarshal(resp.Body, &acct); err != nil || acct.SID == "" {
+			return Unknown("Twilio answered 200 without an account")
+		}
+		return Live("Twilio account " + acct.FriendlyName + " (" + acct.SID + ", " + acct.Status + ")")
+	case http.StatusUnauthorized:
+		return Dead("Twilio rejected the account SID and auth token (HTTP 401)")
 	}
 	return Unexpected(resp)
 }

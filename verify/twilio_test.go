@@ -39,7 +39,8 @@ func TestTwilioAPIKey(t *testing.T) {
 	})
 }
 
-// Auth tokens and lone API key parts are unknown, and nothing is sent.
+// Auth tokens without an account SID on their line and lone API key parts
+// are unknown, and nothing is sent.
 func TestTwilioNotSent(t *testing.T) {
 	t.Parallel()
 	fake := newFakeProvider(t, func(*http.Request) answer { return answer{body: `{"accounts":[]}`} })
@@ -61,5 +62,40 @@ func TestTwilioNotSent(t *testing.T) {
 	(&Checker{Registry: NewRegistryOf(v)}).Verify(t.Context(), f)
 	if f[0].Status != leak.Unknown || f[0].StatusReason == "" {
 		t.Errorf("lone key SID: %s (%s)", f[0].Status, f[0].StatusReason)
+	}
+}
+
+// An auth token is checked with the account SID written on its line.
+func TestTwilioAuthToken(t *testing.T) {
+	t.Parallel()
+	sid := "AC" + verifyBFake(verifyBHex, 32)
+	tok := verifyBFake(verifyBHex, 32)
+	line := `client = Client("` + sid + `", "` + tok + `")`
+	f := testFinding("twilio-auth-token-with-sid", tok)
+	f.Context = leak.NewSecret(line)
+	cases := append([]providerCase{
+		{name: "live", reply: answer{body: `{"sid":"` + sid + `","friendly_name":"Prod","status":"active"}`}, want: leak.Live, identity: "Twilio account Prod (" + sid + ", active)"},
+		{name: "dead", reply: answer{status: 401, body: `{"code":20003,"message":"Authenticate","status":401}`}, want: leak.Dead},
+		{name: "malformed", reply: answer{body: `[]`}, want: leak.Unknown},
+		{name: "forbidden", reply: answer{status: 403, body: `{}`}, want: leak.Unknown, reason: "403"},
+	}, standardFaults...)
+	runProviderCases(t, newTwilio, f, nil, cases, func(t *testing.T, r *http.Request, _ string) {
+		user, pass, ok := r.BasicAuth()
+		if r.Method != http.MethodGet || r.URL.Path != "/2010-04-01/Accounts/"+sid+".json" || !ok || user != sid || pass != tok {
+			t.Errorf("request %s %s, basic auth %v", r.Method, r.URL.Path, ok)
+		}
+	})
+	// The SID before the token wins over one after it; one after it is used
+	// when there is none before.
+	other := "AC" + verifyBFake(verifyBHex, 32)
+	for line, want := range map[string]string{
+		sid + ":" + tok + " backup " + other: sid,
+		"TOKEN=" + tok + " SID=" + other:     other,
+		"TOKEN=" + tok:                       "",
+	} {
+		c := Credential{Rule: "twilio-auth-token", Secret: leak.NewSecret(tok), Context: leak.NewSecret(line)}
+		if got := twilioAccountOf(c); got != want {
+			t.Errorf("twilioAccountOf(%q) = %q, want %q", line, got, want)
+		}
 	}
 }
