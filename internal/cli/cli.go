@@ -285,7 +285,12 @@ func gateError(failOn scan.FailOn, res *scan.Result) error {
 func (e *env) writeReport(res *scan.Result, format report.Format, f *scanFlags) error {
 	out := e.stdout
 	if f.output != "" {
-		file, err := os.Create(f.output)
+		// A report with the secrets in it is readable by its owner only.
+		mode := os.FileMode(0o644)
+		if f.noRedact {
+			mode = 0o600
+		}
+		file, err := os.OpenFile(f.output, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
 		if err != nil {
 			return &exitError{code: scan.ExitIncomplete, err: fmt.Errorf("output: %w", unwrapOS(err))}
 		}

@@ -314,3 +314,20 @@ func TestPreReceiveVerify(t *testing.T) {
 		t.Errorf("%d provider calls (want 2); or a token in the output:\n%s", fake.total, out.String())
 	}
 }
+
+// A report written with --no-redact holds secrets: only its owner may read it.
+func TestNoRedactReportIsPrivate(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.env"), []byte("NPM_TOKEN="+npmToken(rand.New(rand.NewPCG(9, 9)))+"\n"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		mode os.FileMode
+	}{{[]string{"--no-redact"}, 0o600}, {nil, 0o644}} {
+		out := filepath.Join(t.TempDir(), "r.json")
+		runMain(t, append(append([]string{"scan", "--no-git", "-f", "json", "-o", out}, tc.args...), dir)...)
+		fi, err := os.Stat(out)
+		if err != nil || fi.Mode().Perm()&^tc.mode != 0 {
+			t.Errorf("%v: mode %v, want at most %v (%v)", tc.args, fi.Mode().Perm(), tc.mode, err)
+		}
+	}
+}
