@@ -82,7 +82,6 @@ Exit codes: 0 the baseline was written (whatever it holds); 2 it was not.`,
 	fl := c.Flags()
 	fl.StringVarP(&f.output, "output", "o", "", "write the baseline to `FILE` (\"-\": standard output); required")
 	fl.StringVarP(&f.config, "config", "c", "", "rules and settings `FILE` (default: .leakgate.toml at the root of PATH, if present)")
-	fl.BoolVar(&f.verify, "verify", false, "check each finding with its provider (not available yet)")
 	fl.IntVarP(&f.jobs, "jobs", "j", runtime.NumCPU(), "parallel workers")
 	fl.BoolVar(&f.noGit, "no-git", false, "scan the files on disk even when PATH is a git repository")
 	fl.Int64Var(&f.maxFileSize, "max-file-size", source.DefaultMaxFileSize, "skip (and count) files larger than this many `BYTES`")
@@ -97,9 +96,6 @@ Exit codes: 0 the baseline was written (whatever it holds); 2 it was not.`,
 func (e *env) runBaselineCreate(ctx context.Context, path string, f *scanFlags) error {
 	if f.output == "" {
 		return usageError("baseline create: -o FILE is required (\"-\" for standard output)")
-	}
-	if f.verify {
-		return usageError("--verify: live verification is not available in this build yet")
 	}
 	ps, err := e.prepareScan(path, f)
 	if err != nil {
