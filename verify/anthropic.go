@@ -44,13 +44,7 @@ func (v *anthropicVerifier) Verify(ctx context.Context, c Credential) Result {
 	if admin {
 		path, what = "/v1/organizations/api_keys?limit=1", "Anthropic admin key"
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.base+path, nil)
-	if err != nil {
-		return Unknown("building the request: " + err.Error())
-	}
-	req.Header.Set("x-api-key", c.Secret.Reveal())
-	req.Header.Set("anthropic-version", "2023-06-01")
-	resp, fail := Send(v.client, req)
+	resp, fail := Get(ctx, v.client, v.base+path, "x-api-key", c.Secret.Reveal(), "anthropic-version", "2023-06-01")
 	if fail != nil {
 		return *fail
 	}

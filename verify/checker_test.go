@@ -224,11 +224,7 @@ func TestSend(t *testing.T) {
 	defer srv.Close()
 	client := (&Options{}).HTTPClient()
 	get := func(path string) (*Response, *Result) {
-		req, err := Bearer(context.Background(), srv.URL+path, "tok")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return Send(client, req)
+		return Get(context.Background(), client, srv.URL+path, "Authorization", "Bearer tok")
 	}
 	if _, r := get("/limited"); r == nil || !r.Retry || r.RetryAfter != 3*time.Second || r.Status != leak.Unknown {
 		t.Errorf("429: %+v", r)
@@ -245,8 +241,7 @@ func TestSend(t *testing.T) {
 	}
 	addr := srv.URL
 	srv.Close()
-	req, _ := Bearer(context.Background(), addr+"/secret-path-tok", "tok")
-	if _, r := Send(client, req); r == nil || r.Status != leak.Unknown || strings.Contains(r.Reason, "secret-path") {
+	if _, r := Get(context.Background(), client, addr+"/secret-path-tok"); r == nil || r.Status != leak.Unknown || strings.Contains(r.Reason, "secret-path") {
 		t.Errorf("closed server: %+v", r)
 	}
 }

@@ -48,11 +48,7 @@ func (*cloudflareVerifier) Rules() []string  { return []string{"cloudflare-api-t
 const cloudflareInvalidToken = 1000
 
 func (v *cloudflareVerifier) Verify(ctx context.Context, c Credential) Result {
-	req, err := Bearer(ctx, v.base+"/client/v4/user/tokens/verify", c.Secret.Reveal())
-	if err != nil {
-		return Unknown("building the request: " + err.Error())
-	}
-	resp, fail := Send(v.client, req)
+	resp, fail := Get(ctx, v.client, v.base+"/client/v4/user/tokens/verify", "Authorization", "Bearer "+c.Secret.Reveal())
 	if fail != nil {
 		return *fail
 	}

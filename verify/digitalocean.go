@@ -39,11 +39,7 @@ func (*digitalOceanVerifier) Rules() []string {
 }
 
 func (v *digitalOceanVerifier) Verify(ctx context.Context, c Credential) Result {
-	req, err := Bearer(ctx, v.base+"/v2/account", c.Secret.Reveal())
-	if err != nil {
-		return Unknown("building the request: " + err.Error())
-	}
-	resp, fail := Send(v.client, req)
+	resp, fail := Get(ctx, v.client, v.base+"/v2/account", "Authorization", "Bearer "+c.Secret.Reveal())
 	if fail != nil {
 		return *fail
 	}

@@ -56,12 +56,7 @@ func (v *discordVerifier) Verify(ctx context.Context, c Credential) Result {
 }
 
 func (v *discordVerifier) bot(ctx context.Context, token string) Result {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.base+"/api/v10/users/@me", nil)
-	if err != nil {
-		return Unknown("building the request: " + err.Error())
-	}
-	req.Header.Set("Authorization", "Bot "+token)
-	resp, fail := Send(v.client, req)
+	resp, fail := Get(ctx, v.client, v.base+"/api/v10/users/@me", "Authorization", "Bot "+token)
 	if fail != nil {
 		return *fail
 	}

@@ -42,12 +42,7 @@ func (*dopplerVerifier) Rules() []string {
 }
 
 func (v *dopplerVerifier) Verify(ctx context.Context, c Credential) Result {
-	req, err := Bearer(ctx, v.base+"/v3/me", c.Secret.Reveal())
-	if err != nil {
-		return Unknown("building the request: " + err.Error())
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, fail := Send(v.client, req)
+	resp, fail := Get(ctx, v.client, v.base+"/v3/me", "Authorization", "Bearer "+c.Secret.Reveal(), "Accept", "application/json")
 	if fail != nil {
 		return *fail
 	}

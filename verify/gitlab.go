@@ -58,12 +58,7 @@ type gitlabToken struct {
 }
 
 func (v *gitlabVerifier) Verify(ctx context.Context, c Credential) Result {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.base+"/personal_access_tokens/self", nil)
-	if err != nil {
-		return Unknown("building the request: " + err.Error())
-	}
-	req.Header.Set("PRIVATE-TOKEN", c.Secret.Reveal())
-	resp, fail := Send(v.client, req)
+	resp, fail := Get(ctx, v.client, v.base+"/personal_access_tokens/self", "PRIVATE-TOKEN", c.Secret.Reveal())
 	if fail != nil {
 		return *fail
 	}

@@ -34,12 +34,7 @@ func (*herokuVerifier) Provider() string { return "heroku" }
 func (*herokuVerifier) Rules() []string  { return []string{"heroku-api-key", "heroku-api-key-legacy"} }
 
 func (v *herokuVerifier) Verify(ctx context.Context, c Credential) Result {
-	req, err := Bearer(ctx, v.base+"/account", c.Secret.Reveal())
-	if err != nil {
-		return Unknown("building the request: " + err.Error())
-	}
-	req.Header.Set("Accept", "application/vnd.heroku+json; version=3")
-	resp, fail := Send(v.client, req)
+	resp, fail := Get(ctx, v.client, v.base+"/account", "Authorization", "Bearer "+c.Secret.Reveal(), "Accept", "application/vnd.heroku+json; version=3")
 	if fail != nil {
 		return *fail
 	}

@@ -104,12 +104,17 @@ func netReason(ctx context.Context, err error) string {
 	return "network error"
 }
 
-// Bearer builds a GET request with an Authorization: Bearer header.
-func Bearer(ctx context.Context, url, token string) (*http.Request, error) {
+// Get sends a GET request to url with the given header name/value pairs
+// and returns the answer as Send does; a request that cannot be built is
+// unknown.
+func Get(ctx context.Context, client *http.Client, url string, header ...string) (*Response, *Result) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return nil, err
+		r := Unknown("building the request: " + err.Error())
+		return nil, &r
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	return req, nil
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	return Send(client, req)
 }

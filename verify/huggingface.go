@@ -40,11 +40,7 @@ func (*huggingFaceVerifier) Rules() []string {
 }
 
 func (v *huggingFaceVerifier) Verify(ctx context.Context, c Credential) Result {
-	req, err := Bearer(ctx, v.base+"/api/whoami-v2", c.Secret.Reveal())
-	if err != nil {
-		return Unknown("building the request: " + err.Error())
-	}
-	resp, fail := Send(v.client, req)
+	resp, fail := Get(ctx, v.client, v.base+"/api/whoami-v2", "Authorization", "Bearer "+c.Secret.Reveal())
 	if fail != nil {
 		return *fail
 	}

@@ -26,11 +26,7 @@ func (*npmVerifier) Provider() string { return "npm" }
 func (*npmVerifier) Rules() []string  { return []string{"npm-access-token"} }
 
 func (v *npmVerifier) Verify(ctx context.Context, c Credential) Result {
-	req, err := Bearer(ctx, v.base+"/-/whoami", c.Secret.Reveal())
-	if err != nil {
-		return Unknown("building the request: " + err.Error())
-	}
-	resp, fail := Send(v.client, req)
+	resp, fail := Get(ctx, v.client, v.base+"/-/whoami", "Authorization", "Bearer "+c.Secret.Reveal())
 	if fail != nil {
 		return *fail
 	}

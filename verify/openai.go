@@ -45,11 +45,7 @@ func (v *openaiVerifier) Verify(ctx context.Context, c Credential) Result {
 	if c.Rule == "openai-admin-key" {
 		path = "/v1/organization/projects?limit=1"
 	}
-	req, err := Bearer(ctx, v.base+path, c.Secret.Reveal())
-	if err != nil {
-		return Unknown("building the request: " + err.Error())
-	}
-	resp, fail := Send(v.client, req)
+	resp, fail := Get(ctx, v.client, v.base+path, "Authorization", "Bearer "+c.Secret.Reveal())
 	if fail != nil {
 		return *fail
 	}

@@ -31,11 +31,7 @@ func (*sendgridVerifier) Provider() string { return "sendgrid" }
 func (*sendgridVerifier) Rules() []string  { return []string{"sendgrid-api-key"} }
 
 func (v *sendgridVerifier) Verify(ctx context.Context, c Credential) Result {
-	req, err := Bearer(ctx, v.base+"/v3/scopes", c.Secret.Reveal())
-	if err != nil {
-		return Unknown("building the request: " + err.Error())
-	}
-	resp, fail := Send(v.client, req)
+	resp, fail := Get(ctx, v.client, v.base+"/v3/scopes", "Authorization", "Bearer "+c.Secret.Reveal())
 	if fail != nil {
 		return *fail
 	}

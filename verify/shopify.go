@@ -98,13 +98,7 @@ func (v *shopifyVerifier) Verify(ctx context.Context, c Credential) Result {
 	if v.endpoint != "" {
 		base = v.endpoint
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/admin/api/"+shopifyAPIVersion+"/shop.json", nil)
-	if err != nil {
-		return Unknown("building the request: " + err.Error())
-	}
-	req.Header.Set("X-Shopify-Access-Token", token)
-	req.Header.Set("Accept", "application/json")
-	resp, fail := Send(v.client, req)
+	resp, fail := Get(ctx, v.client, base+"/admin/api/"+shopifyAPIVersion+"/shop.json", "X-Shopify-Access-Token", token, "Accept", "application/json")
 	if fail != nil {
 		return *fail
 	}

@@ -40,11 +40,7 @@ func (*stripeVerifier) Rules() []string {
 
 func (v *stripeVerifier) Verify(ctx context.Context, c Credential) Result {
 	key := c.Secret.Reveal()
-	req, err := Bearer(ctx, v.base+"/v1/account", key)
-	if err != nil {
-		return Unknown("building the request: " + err.Error())
-	}
-	resp, fail := Send(v.client, req)
+	resp, fail := Get(ctx, v.client, v.base+"/v1/account", "Authorization", "Bearer "+key)
 	if fail != nil {
 		return *fail
 	}
