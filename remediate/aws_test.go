@@ -165,7 +165,7 @@ func TestAWSFaults(t *testing.T) {
 			c := newClock()
 			cfg := awsConfig(t, f, c)
 			if tc.timeout > 0 {
-				cfg.Timeout = Duration{tc.timeout}
+				cfg.Timeout = Duration{Duration: tc.timeout}
 			}
 			dir := t.TempDir()
 			plan, sum, out := runAWS(t, cfg, awsFindings(), dir)

@@ -1,6 +1,8 @@
 package remediate
 
 import (
+	"github.com/leakgate/leakgate/settings"
+
 	"context"
 	"fmt"
 	"net/http"
@@ -120,20 +122,7 @@ type AWSConfig struct {
 }
 
 // Duration is a time.Duration written as a string ("30s").
-type Duration struct{ time.Duration }
-
-// UnmarshalText parses a Go duration string.
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
-	if err != nil {
-		return err
-	}
-	if v < 0 {
-		return fmt.Errorf("negative duration %q", b)
-	}
-	d.Duration = v
-	return nil
-}
+type Duration = settings.Duration
 
 // Defaults for Config.
 const (

@@ -225,7 +225,7 @@ func testConfig(t *testing.T, c *clock, env map[string]string, endpoints map[str
 		Jitter:    func() float64 { return 0 },
 		Operator:  "tester",
 		Hostname:  "testhost",
-		Timeout:   Duration{5 * time.Second},
+		Timeout:   Duration{Duration: 5 * time.Second},
 	}
 	cfg.AWS.Credentials = credentials.NewStaticCredentialsProvider(operatorKeyID, "operator-secret-not-leaked", "")
 	return cfg

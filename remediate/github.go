@@ -47,15 +47,8 @@ const githubInstallation = "github-server-to-server-token"
 
 // NewGitHubRevoker returns a GitHub revoker.
 func NewGitHubRevoker(o GitHubOptions) *GitHubRevoker {
-	base := o.BaseURL
-	if base == "" {
-		base = "https://api.github.com"
-	}
-	hc := o.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
-	}
-	return &GitHubRevoker{base: strings.TrimRight(base, "/"), hc: hc}
+	base, hc := revokerDefaults(o.BaseURL, "https://api.github.com", o.HTTPClient)
+	return &GitHubRevoker{base: base, hc: hc}
 }
 
 // Provider implements Revoker.

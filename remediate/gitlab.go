@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 )
 
 // GitLabOptions configure the GitLab revoker.
@@ -30,15 +29,8 @@ var _ Revoker = (*GitLabRevoker)(nil)
 
 // NewGitLabRevoker returns a GitLab revoker.
 func NewGitLabRevoker(o GitLabOptions) *GitLabRevoker {
-	base := o.BaseURL
-	if base == "" {
-		base = "https://gitlab.com/api/v4"
-	}
-	hc := o.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
-	}
-	return &GitLabRevoker{base: strings.TrimRight(base, "/"), hc: hc}
+	base, hc := revokerDefaults(o.BaseURL, "https://gitlab.com/api/v4", o.HTTPClient)
+	return &GitLabRevoker{base: base, hc: hc}
 }
 
 // Provider implements Revoker.
@@ -109,4 +101,16 @@ func transportError(provider string, err error) error {
 		return fmt.Errorf("%s: %s", provider, msg)
 	}
 	return &RetryableError{Err: fmt.Errorf("%s: %s", provider, msg)}
+}
+
+// revokerDefaults fills in a revoker's base URL (without a trailing slash)
+// and HTTP client.
+func revokerDefaults(base, def string, hc *http.Client) (string, *http.Client) {
+	if base == "" {
+		base = def
+	}
+	if hc == nil {
+		hc = &http.Client{Timeout: DefaultTimeout}
+	}
+	return strings.TrimRight(base, "/"), hc
 }

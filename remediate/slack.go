@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 )
 
 // SlackOptions configure the Slack revoker.
@@ -38,15 +37,8 @@ var slackWebhooks = map[string]bool{"slack-webhook-url": true, "slack-workflow-w
 
 // NewSlackRevoker returns a Slack revoker.
 func NewSlackRevoker(o SlackOptions) *SlackRevoker {
-	base := o.BaseURL
-	if base == "" {
-		base = "https://slack.com/api"
-	}
-	hc := o.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
-	}
-	return &SlackRevoker{base: strings.TrimRight(base, "/"), hc: hc}
+	base, hc := revokerDefaults(o.BaseURL, "https://slack.com/api", o.HTTPClient)
+	return &SlackRevoker{base: base, hc: hc}
 }
 
 // Provider implements Revoker.

@@ -14,7 +14,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/leakgate/leakgate/detect"
 	"github.com/leakgate/leakgate/leak"
 	"github.com/leakgate/leakgate/report"
 )
@@ -70,13 +69,7 @@ func (f *githubFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // plan, then --apply revokes it and opens one rotation issue, then a
 // re-run does nothing new; the token is in no output, file or issue.
 func TestRemediateGitHubIncident(t *testing.T) {
-	r := rand.New(rand.NewPCG(11, 12))
-	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	b := make([]byte, 30)
-	for i := range b {
-		b[i] = alphabet[r.IntN(len(alphabet))]
-	}
-	tok := "ghp_" + string(b) + detect.Base62CRC32(string(b))
+	tok := checksumToken(rand.New(rand.NewPCG(11, 12)), "ghp_")
 
 	fake := &githubFake{}
 	srv := httptest.NewServer(fake)
@@ -159,13 +152,7 @@ func TestRemediateGitHubIncident(t *testing.T) {
 // a plan on stderr (stdout keeps the report), and with --apply the token
 // is revoked.
 func TestScanVerifyRemediate(t *testing.T) {
-	r := rand.New(rand.NewPCG(13, 14))
-	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	b := make([]byte, 30)
-	for i := range b {
-		b[i] = alphabet[r.IntN(len(alphabet))]
-	}
-	tok := "ghp_" + string(b) + detect.Base62CRC32(string(b))
+	tok := checksumToken(rand.New(rand.NewPCG(13, 14)), "ghp_")
 	fake := &githubFake{}
 	srv := httptest.NewServer(fake)
 	defer srv.Close()

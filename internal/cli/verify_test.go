@@ -18,15 +18,19 @@ import (
 	"github.com/leakgate/leakgate/detect"
 )
 
-// npmToken makes a fake npm token with a valid checksum from a seed.
-func npmToken(r *rand.Rand) string {
+// checksumToken makes a fake token of prefix (npm_, ghp_, ...): a random
+// body with a valid CRC32 checksum, shaped like a real one, valid for nobody.
+func checksumToken(r *rand.Rand, prefix string) string {
 	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	b := make([]byte, 30)
 	for i := range b {
 		b[i] = alphabet[r.IntN(len(alphabet))]
 	}
-	return "npm_" + string(b) + detect.Base62CRC32(string(b))
+	return prefix + string(b) + detect.Base62CRC32(string(b))
 }
+
+// npmToken makes a fake npm token.
+func npmToken(r *rand.Rand) string { return checksumToken(r, "npm_") }
 
 // npmFake is a registry that answers /-/whoami: live for the tokens in
 // live, 401 otherwise. It counts the calls per token.
