@@ -12,6 +12,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -303,8 +305,11 @@ func (r *Rule) Validate() error {
 type Set struct {
 	Rules     []*Rule
 	Allowlist Allowlist
-	// Version identifies the rule set's content; it changes whenever any
-	// rule or allowlist changes.
+	// Version identifies the rule set: a hash of what it was built from
+	// (the embedded rule files' bytes, then each merged config file's
+	// bytes), so it changes whenever any rule or allowlist changes, and
+	// identical inputs give identical versions. It may also change for
+	// edits that change no rule (a comment); that only costs a cache.
 	Version string
 
 	classOnce sync.Once
@@ -392,19 +397,29 @@ func Default() *Set {
 	return s
 }
 
-func loadDefault() (*Set, error) {
-	files, err := fs.Glob(defaultFS, "default/*.toml")
+func loadDefault() (*Set, error) { return loadFS(defaultFS) }
+
+// loadFS loads the rule files default/*.toml of fsys as the built-in set.
+func loadFS(fsys fs.FS) (*Set, error) {
+	files, err := fs.Glob(fsys, "default/*.toml")
 	if err != nil {
 		return nil, err
 	}
 	sort.Strings(files)
 	var all []*Rule
 	var allow Allowlist
+	// The version hashes the files' names and bytes, which costs far less
+	// than hashing an encoding of the decoded rules (that was a fifth of
+	// a git hook's start-up).
+	h := sha256.New()
+	io.WriteString(h, "leakgate default rules\x00")
 	for _, name := range files {
-		data, err := defaultFS.ReadFile(name)
+		data, err := fs.ReadFile(fsys, name)
 		if err != nil {
 			return nil, err
 		}
+		fmt.Fprintf(h, "%s\x00%d\x00", name, len(data))
+		h.Write(data)
 		f, err := parse(name, data)
 		if err != nil {
 			return nil, err
@@ -412,7 +427,11 @@ func loadDefault() (*Set, error) {
 		all = append(all, f.Rules...)
 		allow = mergeAllowlists(allow, f.Allowlist)
 	}
-	return newSet(all, allow)
+	return newSet(all, allow, digest(h))
+}
+
+func digest(h hash.Hash) string {
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // ParseError is a TOML syntax or type error in a rule or config file.
@@ -461,7 +480,9 @@ func mergeAllowlists(a, b Allowlist) Allowlist {
 	return a
 }
 
-func newSet(all []*Rule, allow Allowlist) (*Set, error) {
+// newSet validates the rules and the allowlist and builds a set; version
+// identifies the inputs the rules were built from.
+func newSet(all []*Rule, allow Allowlist, version string) (*Set, error) {
 	seen := map[string]string{}
 	for _, r := range all {
 		if r == nil {
@@ -481,21 +502,7 @@ func newSet(all []*Rule, allow Allowlist) (*Set, error) {
 	if err := allow.compile("allowlist"); err != nil {
 		return nil, err
 	}
-	s := &Set{Rules: all, Allowlist: allow}
-	s.Version = s.computeVersion()
-	return s, nil
-}
-
-func (s *Set) computeVersion() string {
-	h := sha256.New()
-	enc := toml.NewEncoder(h)
-	_ = enc.Encode(struct {
-		UseDefault *bool     `toml:"use-default"`
-		Disable    []string  `toml:"disable"`
-		Allowlist  Allowlist `toml:"allowlist"`
-		Rules      []*Rule   `toml:"rules"`
-	}{Allowlist: s.Allowlist, Rules: s.Rules})
-	return hex.EncodeToString(h.Sum(nil))[:16]
+	return &Set{Rules: all, Allowlist: allow, Version: version}, nil
 }
 
 // Lookup returns the rule with the given id, or nil.
@@ -528,7 +535,18 @@ func Parse(name string, data []byte, base *Set) (*Set, error) {
 	}
 	var rulesOut []*Rule
 	var allow Allowlist
-	if base != nil && (f.UseDefault == nil || *f.UseDefault) {
+	// The version hashes the base set's version (when the base is kept)
+	// and the file's bytes: together they determine the merged rules. The
+	// file's name does not change any rule, so it is left out.
+	h := sha256.New()
+	useBase := base != nil && (f.UseDefault == nil || *f.UseDefault)
+	if useBase {
+		fmt.Fprintf(h, "leakgate merged rules\x00%s\x00", base.Version)
+	} else {
+		io.WriteString(h, "leakgate rules\x00")
+	}
+	h.Write(data)
+	if useBase {
 		override := map[string]bool{}
 		for _, r := range f.Rules {
 			if r != nil {
@@ -551,7 +569,7 @@ func Parse(name string, data []byte, base *Set) (*Set, error) {
 		}
 		rulesOut = slices.Delete(rulesOut, i, i+1)
 	}
-	return newSet(rulesOut, allow)
+	return newSet(rulesOut, allow, digest(h))
 }
 
 func cloneAllowlist(a Allowlist) Allowlist {
