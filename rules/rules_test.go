@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io/fs"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -120,7 +121,7 @@ func TestVersion(t *testing.T) {
 		}
 		copied[name] = &fstest.MapFile{Data: data}
 	}
-	same, err := loadFS(copied)
+	same, err := loadFS(copied, false)
 	if err != nil || same.Version != base.Version {
 		t.Errorf("same files: version %q, want %q (%v)", same.Version, base.Version, err)
 	}
@@ -130,7 +131,7 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("%s: no rule to change", files[0])
 	}
 	copied[files[0]] = &fstest.MapFile{Data: changed}
-	other, err := loadFS(copied)
+	other, err := loadFS(copied, false)
 	if err != nil || other.Version == base.Version {
 		t.Errorf("changed built-in rule: version %q, base %q (%v)", other.Version, base.Version, err)
 	}
@@ -175,5 +176,52 @@ func TestVersion(t *testing.T) {
 	two, err := Parse("y.toml", []byte(configs["allow"]), one)
 	if err != nil || two.Version == one.Version || seen[two.Version] != "" {
 		t.Errorf("chained merge: version %q (%v)", two.Version, err)
+	}
+}
+
+// TestDefaultRegexes parses every built-in rule's regex, which loading
+// them does not do (Default trusts this test), and checks that the group
+// counting gave the same secret group as parsing.
+func TestDefaultRegexes(t *testing.T) {
+	t.Parallel()
+	parsed, err := loadFS(defaultFS, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trusted := Default()
+	if len(parsed.Rules) != len(trusted.Rules) {
+		t.Fatalf("%d rules parsed, %d loaded", len(parsed.Rules), len(trusted.Rules))
+	}
+	for i, p := range parsed.Rules {
+		r := trusted.Rules[i]
+		if p.ID != r.ID || p.SecretGroup != r.SecretGroup || p.lazy.anchor != r.lazy.anchor {
+			t.Errorf("rule %s: secret group %d, anchored %t; without parsing: rule %s, %d, %t",
+				p.ID, p.SecretGroup, p.lazy.anchor, r.ID, r.SecretGroup, r.lazy.anchor)
+		}
+		n, secret := groups(p.Regex)
+		if n != p.Compiled().NumSubexp() || secret != max(p.Compiled().SubexpIndex("secret"), 0) {
+			t.Errorf("rule %s: groups() = %d, %d; the regexp has %d, secret %d", p.ID, n, secret,
+				p.Compiled().NumSubexp(), p.Compiled().SubexpIndex("secret"))
+		}
+	}
+}
+
+func TestGroups(t *testing.T) {
+	t.Parallel()
+	for _, expr := range []string{
+		``, `abc`, `(a)`, `(?:a)(b)`, `(?i)(a)`, `\(a\)`, `\\(a)`, `[(]a`, `[^(](b)`, `[]()]`, `[^]()](c)`,
+		`[[:alpha:]()](x)`, `[\]()](x)`, `\Q(a)\E(b)`, `\Q(a)`, `(?P<secret>a)`, `(a)(?P<secret>b)(?<secret>c)`,
+		`(?<key>a)(?<secret>b)`, `(?P<secrets>a)`, `((a)|(?:b))(c)`, `a{2}(b)`, `\p{Greek}(x)`, `[\p{L}(](x)`,
+		`(?s:.)(?-i:x)(y)`, `[a-z[:digit:]](x)`, `\x{28}(a)`,
+		`(?i)(?:aws|amazon)(?:.{0,20})?['"]([a-z0-9/+]{40})['"]`,
+	} {
+		re, err := regexp.Compile(expr)
+		if err != nil {
+			t.Fatalf("%q: %v", expr, err)
+		}
+		n, secret := groups(expr)
+		if want := max(re.SubexpIndex("secret"), 0); n != re.NumSubexp() || secret != want {
+			t.Errorf("groups(%q) = %d, %d; want %d, %d", expr, n, secret, re.NumSubexp(), want)
+		}
 	}
 }
