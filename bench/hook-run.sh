@@ -244,7 +244,7 @@ objects=$(awk '/^(count|in-pack):/ { n += $2 } END { print n }' "$SERVER/BENCH-D
 refs=$(git -C "$SERVER" for-each-ref | wc -l)
 echo "## pre-receive hook"
 echo
-echo "Run $(date -u +%Y%m%dT%H%M%SZ) at commit $(cd "$ROOT" && git rev-parse --short HEAD) on $(nproc) CPUs, $(git --version), $(go version | awk '{print $3}'); load average before: $(cut -d' ' -f1-3 /proc/loadavg)."
+echo "Run $(date -u +%Y%m%dT%H%M%SZ) at commit $(cd "$ROOT" && git rev-parse --short HEAD)${LEAKGATE_BIN:+ (timing the binary $LEAKGATE_BIN)} on $(nproc) CPUs, $(git --version), $(go version | awk '{print $3}'); load average before: $(cut -d' ' -f1-3 /proc/loadavg)."
 echo "Server repository: $COMMITS commits, $objects objects, $refs refs (packed, with a commit-graph). $REPS pushes per case; times in ms."
 echo
 echo "| push | hook | git push median | min | max | hook alone median | min | max | hook CPU (user+sys, with its git children) median | pushes rejected |"
