@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench/hook-run.sh: time `leakgate hook pre-receive` in real git pushes to
-# a bare repository with a large synthetic history.
+# a bare repository with a large synthetic history, side by side with a
+# gitleaks pre-receive hook on the same pushes in the same run.
 #
 #   bench/hook-run.sh          # build what is missing, run, print a Markdown report
 #
@@ -9,7 +10,11 @@
 #   COMMITS             commits in the synthetic history (default 20000)
 #   FILES               files changed by each history commit (default 8)
 #   REFS                extra tags spread over the history (default 1000)
-#   REPS                timed pushes per case (default 11)
+#   REPS                timed pushes per case and hook (default 11)
+#   GITLEAKS            gitleaks binary (default $LEAKGATE_BENCH_DIR/bin/gitleaks, else
+#                       gitleaks on PATH; v8.30.1: go install github.com/zricethezav/gitleaks/v8@v8.30.1);
+#                       without one, only leakgate is timed
+#   LEAKGATE_BIN        a leakgate binary to time instead of building this tree
 #
 # The history is generated with `git fast-import` (about 20000 commits, 160000
 # blobs and 180000 trees by default: 360k+ objects), then `git gc` packs it,
@@ -20,6 +25,14 @@
 # `git push` to the bare repository, which has the hook installed. After each
 # push the ref is deleted on the server, so the next push sends the same
 # objects again (into a fresh quarantine) and the hook sees the same work.
+# The hooks (none, leakgate, gitleaks) take turns push by push, so that the
+# machine's load falls on all of them alike.
+#
+# The gitleaks hook reads the "<old> <new> <ref>" lines and, for each ref
+# not deleted, runs `gitleaks git --log-opts="<new> --not --all"` in the
+# bare repository (gitleaks runs `git log -p -U0 <log-opts>`; the
+# quarantine's environment is inherited, and the refs are not updated yet,
+# so this is exactly the pushed commits, as leakgate scans).
 #
 # Timed: the whole `git push` (wall clock, with the hook and without it), and
 # the hook itself, from its own start to its exit, by the hook script, with
@@ -44,9 +57,17 @@ mkdir -p "$DIR/bin"
 
 ms() { date +%s%N; }
 
-echo "building leakgate" >&2
-(cd "$ROOT" && go build -o "$DIR/bin/leakgate" ./cmd/leakgate)
-LEAKGATE=$DIR/bin/leakgate
+if [[ -n ${LEAKGATE_BIN:-} ]]; then
+	LEAKGATE=$LEAKGATE_BIN
+else
+	echo "building leakgate" >&2
+	(cd "$ROOT" && go build -o "$DIR/bin/leakgate" ./cmd/leakgate)
+	LEAKGATE=$DIR/bin/leakgate
+fi
+GITLEAKS=${GITLEAKS:-$BENCH/bin/gitleaks}
+[[ -x $GITLEAKS ]] || GITLEAKS=$(command -v gitleaks || true)
+TOOLS="leakgate"
+[[ -n $GITLEAKS ]] && TOOLS="leakgate gitleaks"
 
 # history COMMITS FILES REFS: a fast-import stream of a synthetic history
 # on refs/heads/main, and REFS tags spread over it.
@@ -75,8 +96,9 @@ history() {
 # changing three files; with PLANT, the last adds a file with a fake key.
 newcommits() {
 	# The fake key is built from pieces so that this script holds no
-	# secret-shaped literal (the repository scans itself).
-	local key="AKIA""IOSFODNN7""EXAMPLE"
+	# secret-shaped literal (the repository scans itself). It is not AWS's
+	# documented example key, which gitleaks ignores.
+	local key="AKIA""Z7QH2LMX""4PRT6WVB"
 	awk -v ref="$1" -v n="$2" -v base="$3" -v plant="${4:-}" -v key="$key" 'BEGIN {
 		t = 1800000000
 		for (i = 1; i <= n; i++) {
@@ -110,7 +132,10 @@ if [[ ! -f $SERVER/BENCH-DONE ]]; then
 	git -C "$SERVER" gc -q
 	git -C "$SERVER" count-objects -v > "$SERVER/BENCH-DONE"
 fi
-if [[ ! -f $CLIENT/BENCH-DONE ]]; then
+# The client's new commits changed once (the planted key); rebuild a
+# client made before.
+CLIENT_VERSION="client 2: planted key not an example key"
+if [[ "$(cat "$CLIENT/BENCH-DONE" 2>/dev/null)" != "$CLIENT_VERSION" ]]; then
 	rm -rf "$CLIENT"
 	git clone -q --bare "$SERVER" "$CLIENT"
 	base=$(git -C "$CLIENT" rev-parse main)
@@ -119,66 +144,127 @@ if [[ ! -f $CLIENT/BENCH-DONE ]]; then
 		newcommits refs/heads/push1000 1000 "$base"
 		newcommits refs/heads/secret10 10 "$base" plant
 	} | git -C "$CLIENT" fast-import --quiet
-	touch "$CLIENT/BENCH-DONE"
+	echo "$CLIENT_VERSION" > "$CLIENT/BENCH-DONE"
 fi
 
 TIMES=$DIR/hook-times
-export LEAKGATE TIMES
+export LEAKGATE GITLEAKS TIMES
+# hook_on TOOL: install TOOL's pre-receive hook (TOOL none: no hook). The
+# hook appends its wall time (microseconds) to $TIMES-TOOL and its CPU
+# time, with its children's, to $TIMES-TOOL.cpu.
 hook_on() {
-	cat > "$SERVER/hooks/pre-receive" <<-'EOF'
-	#!/bin/sh
-	s=$(date +%s%N)
-	if [ -x /usr/bin/time ]; then
-		/usr/bin/time -f "%U %S" -a -o "$TIMES.cpu" "$LEAKGATE" hook pre-receive --include-example-keys --audit-log "$TIMES.audit" "$@"
-	else
-		"$LEAKGATE" hook pre-receive --include-example-keys --audit-log "$TIMES.audit" "$@"
-	fi
-	rc=$?
-	echo $(( ($(date +%s%N) - s) / 1000 )) >> "$TIMES"
-	exit $rc
-	EOF
-	chmod 755 "$SERVER/hooks/pre-receive"
+	local hook=$SERVER/hooks/pre-receive
+	case $1 in
+	none) rm -f "$hook"; return ;;
+	leakgate) cat > "$hook" <<-'EOF'
+		#!/bin/sh
+		s=$(date +%s%N)
+		if [ -x /usr/bin/time ]; then
+			/usr/bin/time -f "%U %S" -a -o "$TIMES-leakgate.cpu" "$LEAKGATE" hook pre-receive --include-example-keys --audit-log "$TIMES.audit" "$@"
+		else
+			"$LEAKGATE" hook pre-receive --include-example-keys --audit-log "$TIMES.audit" "$@"
+		fi
+		rc=$?
+		echo $(( ($(date +%s%N) - s) / 1000 )) >> "$TIMES-leakgate"
+		exit $rc
+		EOF
+		;;
+	gitleaks) cat > "$hook" <<-'EOF'
+		#!/bin/sh
+		# gitleaks as a pre-receive hook: scan each updated ref's new commits.
+		s=$(date +%s%N)
+		zero=0000000000000000000000000000000000000000
+		# A report file is required to get an exit code per run; never
+		# /dev/null (gitleaks removes the report path first).
+		report=$(mktemp --suffix .json)
+		rc=0
+		while read -r old new ref; do
+			[ "$new" = "$zero" ] && continue
+			if [ -x /usr/bin/time ]; then
+				/usr/bin/time -f "%U %S" -a -o "$TIMES-gitleaks.cpu" "$GITLEAKS" git --no-banner --log-level warn \
+					--log-opts="$new --not --all" --report-format json --report-path "$report" --exit-code 1 .
+			else
+				"$GITLEAKS" git --no-banner --log-level warn \
+					--log-opts="$new --not --all" --report-format json --report-path "$report" --exit-code 1 .
+			fi
+			r=$?
+			[ $r -ne 0 ] && rc=$r
+		done
+		rm -f "$report"
+		echo $(( ($(date +%s%N) - s) / 1000 )) >> "$TIMES-gitleaks"
+		exit $rc
+		EOF
+		;;
+	esac
+	chmod 755 "$hook"
 }
-hook_off() { rm -f "$SERVER/hooks/pre-receive"; }
 
 # stats: median, min and max (ms, one decimal) of the microsecond numbers on stdin.
 stats() { sort -n | awk '{ v[NR] = $1 } END { printf "%.1f | %.1f | %.1f", v[int((NR + 1) / 2)] / 1000, v[1] / 1000, v[NR] / 1000 }'; }
+# median: the median of the numbers on stdin.
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# cpu FILE: the user+sys times (s) of /usr/bin/time in FILE as microseconds.
+cpu() { awk 'NF == 2 && $1 ~ /^[0-9.]+$/ { print ($1 + $2) * 1000000 }' "$1"; }
 
-# pushcase BRANCH: REPS pushes of BRANCH; prints push and hook time stats.
+# pushcase BRANCH: REPS rounds of pushes of BRANCH, one per hook (none and
+# $TOOLS) in turn; prints a table row per hook and leaves the medians in
+# $DIR/median-BRANCH-TOOL (hook alone) and $DIR/push-BRANCH-TOOL (push).
 pushcase() {
-	local branch=$1 pushes=$DIR/push-times
-	: > "$TIMES"
-	: > "$TIMES.cpu"
-	: > "$pushes"
-	for _ in $(seq "$REPS"); do
-		git -C "$SERVER" update-ref -d "refs/heads/bench" 2>/dev/null || true
-		s=$(ms)
-		git -C "$CLIENT" push -q "$SERVER" "$branch:refs/heads/bench" >/dev/null 2>&1 || true
-		echo $(( ($(ms) - s) / 1000 )) >> "$pushes"
+	local branch=$1 t
+	for t in none $TOOLS; do
+		: > "$TIMES-$t"
+		: > "$TIMES-$t.cpu"
+		: > "$DIR/push-$t"
+		: > "$DIR/rc-$t"
 	done
+	for _ in $(seq "$REPS"); do
+		for t in none $TOOLS; do
+			hook_on "$t"
+			git -C "$SERVER" update-ref -d "refs/heads/bench" 2>/dev/null || true
+			s=$(ms)
+			rc=0
+			git -C "$CLIENT" push -q "$SERVER" "$branch:refs/heads/bench" >/dev/null 2>&1 || rc=$?
+			echo $(( ($(ms) - s) / 1000 )) >> "$DIR/push-$t"
+			echo "$rc" >> "$DIR/rc-$t"
+		done
+	done
+	hook_on none
 	git -C "$SERVER" update-ref -d "refs/heads/bench" 2>/dev/null || true
-	printf '%s | %s | %s' "$(stats < "$pushes")" "$( [[ -s $TIMES ]] && stats < "$TIMES" || echo "- | - | -")" \
-		"$( [[ -s $TIMES.cpu ]] && awk 'NF == 2 && $1 ~ /^[0-9.]+$/ { print ($1 + $2) * 1000000 }' "$TIMES.cpu" | stats | cut -d'|' -f1 || echo -)"
+	for t in none $TOOLS; do
+		median < "$DIR/push-$t" > "$DIR/push-$branch-$t"
+		[[ -s $TIMES-$t ]] && median < "$TIMES-$t" > "$DIR/median-$branch-$t"
+		printf '| %s | %s | %s | %s | %s | %s |\n' "$branch" "$t" "$(stats < "$DIR/push-$t")" \
+			"$( [[ -s $TIMES-$t ]] && stats < "$TIMES-$t" || echo "- | - | -")" \
+			"$( [[ -s $TIMES-$t.cpu ]] && cpu "$TIMES-$t.cpu" | stats | cut -d'|' -f1 || echo -)" \
+			"$(grep -vc '^0$' "$DIR/rc-$t" || true) of $REPS"
+	done
 }
 
 objects=$(awk '/^(count|in-pack):/ { n += $2 } END { print n }' "$SERVER/BENCH-DONE")
 refs=$(git -C "$SERVER" for-each-ref | wc -l)
 echo "## pre-receive hook"
 echo
-echo "Run $(date -u +%Y%m%dT%H%M%SZ) at commit $(cd "$ROOT" && git rev-parse --short HEAD) on $(nproc) CPUs, $(git --version), $(go version | awk '{print $3}'); load average before: $(cut -d' ' -f1-3 /proc/loadavg)."
+echo "Run $(date -u +%Y%m%dT%H%M%SZ) at commit $(cd "$ROOT" && git rev-parse --short HEAD)${LEAKGATE_BIN:+ (timing the binary $LEAKGATE_BIN)} on $(nproc) CPUs, $(git --version), $(go version | awk '{print $3}'); load average before: $(cut -d' ' -f1-3 /proc/loadavg)."
 echo "Server repository: $COMMITS commits, $objects objects, $refs refs (packed, with a commit-graph). $REPS pushes per case; times in ms."
 echo
-echo "| push | hook | git push median | min | max | hook alone median | min | max | hook CPU (user+sys, with its git children) median |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| push | hook | git push median | min | max | hook alone median | min | max | hook CPU (user+sys, with its git children) median | pushes rejected |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 for b in push10 push1000 secret10; do
-	hook_off
-	echo "| $b | none | $(pushcase "$b" | cut -d'|' -f1-3) | | | | |"
-	hook_on
-	echo "| $b | leakgate | $(pushcase "$b") |"
+	pushcase "$b"
 done
-hook_off
-grep -c '"event":"reject"' "$TIMES.audit" > /dev/null && echo && echo "secret10 pushes rejected: $(grep -c '"event":"reject"' "$TIMES.audit"); accepted pushes: $(grep -c '"event":"accept"' "$TIMES.audit")."
-rm -f "$TIMES.audit" "$TIMES.cpu"
+rm -f "$TIMES.audit" "$TIMES"-*.cpu
+if [[ $TOOLS == *gitleaks* ]]; then
+	echo
+	echo "Side by side, same run (ratio of medians; below 1 means leakgate is faster):"
+	echo
+	echo "| push | leakgate hook / gitleaks hook | git push with leakgate / with gitleaks |"
+	echo "|---|---:|---:|"
+	for b in push10 push1000 secret10; do
+		printf '| %s | %s | %s |\n' "$b" \
+			"$(awk -v a="$(cat "$DIR/median-$b-leakgate")" -v b="$(cat "$DIR/median-$b-gitleaks")" 'BEGIN { printf "%.2f (%.1f / %.1f ms)", a / b, a / 1000, b / 1000 }')" \
+			"$(awk -v a="$(cat "$DIR/push-$b-leakgate")" -v b="$(cat "$DIR/push-$b-gitleaks")" 'BEGIN { printf "%.2f", a / b }')"
+	done
+fi
 echo
 echo "Load average after: $(cut -d' ' -f1-3 /proc/loadavg)."
 
@@ -197,6 +283,20 @@ startup() {
 	done
 	stats < "$t"
 }
+# startup_gitleaks SHA: what the gitleaks hook runs for a new ref at SHA.
+startup_gitleaks() {
+	local t=$DIR/startup-times report
+	report=$(mktemp --suffix .json) # never /dev/null: gitleaks removes it
+	: > "$t"
+	for _ in $(seq "$REPS"); do
+		s=$(ms)
+		(cd "$SERVER" && "$GITLEAKS" git --no-banner --log-level error --log-opts="$1 --not --all" \
+			--report-format json --report-path "$report" --exit-code 1 . >/dev/null 2>&1 || true)
+		echo $(( ($(ms) - s) / 1000 )) >> "$t"
+	done
+	rm -f "$report"
+	stats < "$t"
+}
 echo
 echo "| hook run by hand | median | min | max |"
 echo "|---|---:|---:|---:|"
@@ -209,4 +309,10 @@ echo "| a new ref at an existing commit (rules loaded, nothing new) | $(startup 
 git -C "$SERVER" fetch -q "$CLIENT" push10 push1000 secret10
 for b in push10 push1000 secret10; do
 	echo "| $b by hand (no quarantine) | $(startup "$zero $(git -C "$CLIENT" rev-parse "$b") refs/heads/$b" 2>/dev/null) |"
+	if [[ -n $GITLEAKS ]]; then
+		echo "| $b by hand, gitleaks | $(startup_gitleaks "$(git -C "$CLIENT" rev-parse "$b")") |"
+	fi
 done
+if [[ -n $GITLEAKS ]]; then
+	echo "| a new ref at an existing commit, gitleaks (nothing new) | $(startup_gitleaks "$main") |"
+fi

@@ -12,15 +12,19 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"io/fs"
 	"os"
 	"path"
 	"regexp"
 	"regexp/syntax"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/BurntSushi/toml"
 )
@@ -221,7 +225,13 @@ const MaxRegexLen = 8192
 
 // Validate compiles the rule and checks it for mistakes. Errors name the
 // rule and where it came from.
-func (r *Rule) Validate() error {
+func (r *Rule) Validate() error { return r.validate(true) }
+
+// validate is Validate; without parse it does not parse the regex but only
+// counts its groups (groups), which is for the built-in rules alone: their
+// regexes are parsed by the package tests (TestDefaultRegexes), and parsing
+// all ~470 of them was a quarter of loading them.
+func (r *Rule) validate(parse bool) error {
 	where := fmt.Sprintf("rule %q", r.ID)
 	if r.Source != "" {
 		where = r.Source + ": " + where
@@ -236,9 +246,13 @@ func (r *Rule) Validate() error {
 		return fmt.Errorf("%s: regex is %d bytes, more than %d", where, len(r.Regex), MaxRegexLen)
 	}
 	// Parse, as regexp.Compile does first (same errors); compile on first use.
-	tree, err := syntax.Parse(r.Regex, syntax.Perl)
-	if err != nil {
-		return fmt.Errorf("%s: regex does not compile: %w", where, err)
+	numSubexp, secretGroup := groups(r.Regex)
+	if parse {
+		tree, err := syntax.Parse(r.Regex, syntax.Perl)
+		if err != nil {
+			return fmt.Errorf("%s: regex does not compile: %w", where, err)
+		}
+		numSubexp, secretGroup = tree.MaxCap(), max(slices.Index(tree.CapNames(), "secret"), 0)
 	}
 	r.lazy = &lazyRegex{expr: r.Regex}
 	switch r.Anchor {
@@ -251,10 +265,9 @@ func (r *Rule) Validate() error {
 	default:
 		return fmt.Errorf("%s: anchor %q: want \"keyword\" or \"word\"", where, r.Anchor)
 	}
-	numSubexp := tree.MaxCap()
 	if r.SecretGroup == 0 {
-		if i := slices.Index(tree.CapNames(), "secret"); i > 0 {
-			r.SecretGroup = i
+		if secretGroup > 0 {
+			r.SecretGroup = secretGroup
 		} else if numSubexp > 0 {
 			r.SecretGroup = 1
 		}
@@ -299,12 +312,87 @@ func (r *Rule) Validate() error {
 	return nil
 }
 
+// groups returns the number of capturing groups of a regex in RE2 syntax
+// and the index of the first one named "secret" (0 if none), without
+// parsing it: a group is a '(' outside a character class, not escaped, and
+// not followed by '?' unless it names the group ("(?P<name>" or
+// "(?<name>"). The answer is right for valid regexes; an invalid one must
+// be parsed. TestGroups checks it against regexp/syntax.
+func groups(expr string) (n, secret int) {
+	for i := 0; i < len(expr); i++ {
+		switch expr[i] {
+		case '\\':
+			if strings.HasPrefix(expr[i:], `\Q`) {
+				// Literal text up to \E (or the end).
+				end := strings.Index(expr[i+2:], `\E`)
+				if end < 0 {
+					return n, secret
+				}
+				i += 2 + end + 1
+				continue
+			}
+			i++ // the escaped byte
+		case '[':
+			i = classEnd(expr, i)
+		case '(':
+			rest := expr[i+1:]
+			var name string
+			switch {
+			case strings.HasPrefix(rest, "?P<"):
+				name = rest[3:]
+			case strings.HasPrefix(rest, "?<"):
+				name = rest[2:]
+			case strings.HasPrefix(rest, "?"):
+				continue
+			}
+			n++
+			if name != "" && secret == 0 {
+				if end := strings.IndexByte(name, '>'); end >= 0 && name[:end] == "secret" {
+					secret = n
+				}
+			}
+		}
+	}
+	return n, secret
+}
+
+// classEnd returns the index of the ']' that closes the character class
+// opened at expr[i] (or the last index, if none does).
+func classEnd(expr string, i int) int {
+	i++
+	if i < len(expr) && expr[i] == '^' {
+		i++
+	}
+	if i < len(expr) && expr[i] == ']' {
+		i++ // a ']' first in a class is literal
+	}
+	for ; i < len(expr); i++ {
+		switch expr[i] {
+		case '\\':
+			i++
+		case '[':
+			// A named ASCII class such as [:alpha:] inside the class.
+			if strings.HasPrefix(expr[i:], "[:") {
+				if end := strings.Index(expr[i+2:], ":]"); end >= 0 {
+					i += 2 + end + 1
+				}
+			}
+		case ']':
+			return i
+		}
+	}
+	return len(expr) - 1
+}
+
 // Set is a validated, ordered collection of rules plus the global allowlist.
 type Set struct {
 	Rules     []*Rule
 	Allowlist Allowlist
-	// Version identifies the rule set's content; it changes whenever any
-	// rule or allowlist changes.
+	// Version identifies the rule set: a hash of what it was built from
+	// (the embedded rule files' bytes, then each merged config file's
+	// bytes), so it changes whenever any rule or allowlist changes, and
+	// identical inputs give identical versions. It may also change for
+	// edits that change no rule (a comment); that only costs a cache.
 	Version string
 
 	classOnce sync.Once
@@ -392,27 +480,74 @@ func Default() *Set {
 	return s
 }
 
-func loadDefault() (*Set, error) {
-	files, err := fs.Glob(defaultFS, "default/*.toml")
+func loadDefault() (*Set, error) { return loadFS(defaultFS, false) }
+
+// loadFS loads the rule files default/*.toml of fsys as the built-in set.
+// The files are decoded and their rules validated concurrently (that is
+// most of a git hook's start-up); with parseRegexes false, the rules'
+// regexes are not parsed (see validate).
+func loadFS(fsys fs.FS, parseRegexes bool) (*Set, error) {
+	files, err := fs.Glob(fsys, "default/*.toml")
 	if err != nil {
 		return nil, err
 	}
 	sort.Strings(files)
+	type loaded struct {
+		data []byte
+		f    *ruleFile
+		err  error
+	}
+	done := make([]loaded, len(files))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(files)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(files) {
+					return
+				}
+				l := &done[i]
+				if l.data, l.err = fs.ReadFile(fsys, files[i]); l.err != nil {
+					continue
+				}
+				if l.f, l.err = parse(files[i], l.data); l.err != nil {
+					continue
+				}
+				for _, r := range l.f.Rules {
+					if r == nil {
+						continue // newSet reports it
+					}
+					if l.err = r.validate(parseRegexes); l.err != nil {
+						break
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
 	var all []*Rule
 	var allow Allowlist
-	for _, name := range files {
-		data, err := defaultFS.ReadFile(name)
-		if err != nil {
-			return nil, err
+	// The version hashes the files' names and bytes, which costs far less
+	// than hashing an encoding of the decoded rules (that was a fifth of
+	// a git hook's start-up).
+	h := sha256.New()
+	io.WriteString(h, "leakgate default rules\x00")
+	for i, name := range files {
+		l := done[i]
+		if l.err != nil {
+			return nil, l.err
 		}
-		f, err := parse(name, data)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, f.Rules...)
-		allow = mergeAllowlists(allow, f.Allowlist)
+		fmt.Fprintf(h, "%s\x00%d\x00", name, len(l.data))
+		h.Write(l.data)
+		all = append(all, l.f.Rules...)
+		allow = mergeAllowlists(allow, l.f.Allowlist)
 	}
-	return newSet(all, allow)
+	return newSet(all, allow, digest(h))
+}
+
+func digest(h hash.Hash) string {
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // ParseError is a TOML syntax or type error in a rule or config file.
@@ -461,7 +596,9 @@ func mergeAllowlists(a, b Allowlist) Allowlist {
 	return a
 }
 
-func newSet(all []*Rule, allow Allowlist) (*Set, error) {
+// newSet validates the rules and the allowlist and builds a set; version
+// identifies the inputs the rules were built from.
+func newSet(all []*Rule, allow Allowlist, version string) (*Set, error) {
 	seen := map[string]string{}
 	for _, r := range all {
 		if r == nil {
@@ -472,7 +609,7 @@ func newSet(all []*Rule, allow Allowlist) (*Set, error) {
 		}
 		seen[r.ID] = r.Source
 		if r.lazy != nil {
-			continue // validated when its own set was built (a merged base rule)
+			continue // validated already: a merged base rule, or a built-in one
 		}
 		if err := r.Validate(); err != nil {
 			return nil, err
@@ -481,21 +618,7 @@ func newSet(all []*Rule, allow Allowlist) (*Set, error) {
 	if err := allow.compile("allowlist"); err != nil {
 		return nil, err
 	}
-	s := &Set{Rules: all, Allowlist: allow}
-	s.Version = s.computeVersion()
-	return s, nil
-}
-
-func (s *Set) computeVersion() string {
-	h := sha256.New()
-	enc := toml.NewEncoder(h)
-	_ = enc.Encode(struct {
-		UseDefault *bool     `toml:"use-default"`
-		Disable    []string  `toml:"disable"`
-		Allowlist  Allowlist `toml:"allowlist"`
-		Rules      []*Rule   `toml:"rules"`
-	}{Allowlist: s.Allowlist, Rules: s.Rules})
-	return hex.EncodeToString(h.Sum(nil))[:16]
+	return &Set{Rules: all, Allowlist: allow, Version: version}, nil
 }
 
 // Lookup returns the rule with the given id, or nil.
@@ -528,7 +651,18 @@ func Parse(name string, data []byte, base *Set) (*Set, error) {
 	}
 	var rulesOut []*Rule
 	var allow Allowlist
-	if base != nil && (f.UseDefault == nil || *f.UseDefault) {
+	// The version hashes the base set's version (when the base is kept)
+	// and the file's bytes: together they determine the merged rules. The
+	// file's name does not change any rule, so it is left out.
+	h := sha256.New()
+	useBase := base != nil && (f.UseDefault == nil || *f.UseDefault)
+	if useBase {
+		fmt.Fprintf(h, "leakgate merged rules\x00%s\x00", base.Version)
+	} else {
+		io.WriteString(h, "leakgate rules\x00")
+	}
+	h.Write(data)
+	if useBase {
 		override := map[string]bool{}
 		for _, r := range f.Rules {
 			if r != nil {
@@ -551,7 +685,7 @@ func Parse(name string, data []byte, base *Set) (*Set, error) {
 		}
 		rulesOut = slices.Delete(rulesOut, i, i+1)
 	}
-	return newSet(rulesOut, allow)
+	return newSet(rulesOut, allow, digest(h))
 }
 
 func cloneAllowlist(a Allowlist) Allowlist {

@@ -1,9 +1,13 @@
 package rules
 
 import (
+	"bytes"
 	"errors"
+	"io/fs"
+	"regexp"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 func TestDefaultLoads(t *testing.T) {
@@ -89,5 +93,135 @@ regex = '''acme_[a-z0-9]{8}'''
 	repl, err := Parse("cfg.toml", []byte("[[rules]]\nid = \""+id+"\"\nregex = \"zzz\"\n"), base)
 	if err != nil || repl.Lookup(id).Regex != "zzz" || len(repl.Rules) != len(base.Rules) {
 		t.Errorf("replace: %v", err)
+	}
+}
+
+// TestVersion: the version identifies the rule set. The built-in set's is
+// the same in every run (it depends only on the embedded files), a config
+// that changes, disables or adds a rule changes it, and identical inputs
+// give identical versions.
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	base := Default()
+	if again := Default(); again.Version != base.Version || len(base.Version) != 16 {
+		t.Fatalf("Default().Version: %q, then %q", base.Version, again.Version)
+	}
+
+	// The built-in version depends on the files' bytes only: the same
+	// files elsewhere give the same version; a changed rule, another one.
+	files, err := fs.Glob(defaultFS, "default/*.toml")
+	if err != nil || len(files) == 0 {
+		t.Fatal(files, err)
+	}
+	copied := fstest.MapFS{}
+	for _, name := range files {
+		data, err := fs.ReadFile(defaultFS, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		copied[name] = &fstest.MapFile{Data: data}
+	}
+	same, err := loadFS(copied, false)
+	if err != nil || same.Version != base.Version {
+		t.Errorf("same files: version %q, want %q (%v)", same.Version, base.Version, err)
+	}
+	first := copied[files[0]]
+	changed := bytes.Replace(first.Data, []byte("[[rules]]\n"), []byte("[[rules]]\nwindow = 77\n"), 1)
+	if bytes.Equal(changed, first.Data) {
+		t.Fatalf("%s: no rule to change", files[0])
+	}
+	copied[files[0]] = &fstest.MapFile{Data: changed}
+	other, err := loadFS(copied, false)
+	if err != nil || other.Version == base.Version {
+		t.Errorf("changed built-in rule: version %q, base %q (%v)", other.Version, base.Version, err)
+	}
+
+	id := base.Rules[0].ID
+	configs := map[string]string{
+		"empty":     "",
+		"comment":   "# nothing\n",
+		"disable":   `disable = ["` + id + `"]`,
+		"replace":   "[[rules]]\nid = \"" + id + "\"\nregex = \"zzz\"\n",
+		"add":       "[[rules]]\nid = \"acme\"\nkeywords = [\"acme_\"]\nregex = '''acme_[a-z0-9]{8}'''\n",
+		"add2":      "[[rules]]\nid = \"acme\"\nkeywords = [\"acme_\"]\nregex = '''acme_[a-z0-9]{9}'''\n",
+		"allow":     "[allowlist]\npaths = ['''^vendor/''']\n",
+		"only":      "use-default = false\n[[rules]]\nid = \"acme\"\nkeywords = [\"acme_\"]\nregex = '''acme_[a-z0-9]{8}'''\n",
+		"onlyOther": "use-default = false\n[[rules]]\nid = \"acme\"\nkeywords = [\"acme_\"]\nregex = '''acme_[a-z0-9]{9}'''\n",
+	}
+	seen := map[string]string{base.Version: "the built-in set"}
+	for name, cfg := range configs {
+		s, err := Parse("a/.leakgate.toml", []byte(cfg), base)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if prev, ok := seen[s.Version]; ok {
+			t.Errorf("config %s: version %s, the same as %s", name, s.Version, prev)
+		}
+		seen[s.Version] = name
+		// Identical inputs (under another file name, from another Default()).
+		again, err := Parse("b/other.toml", []byte(cfg), Default())
+		if err != nil || again.Version != s.Version {
+			t.Errorf("config %s again: version %q, want %q (%v)", name, again.Version, s.Version, err)
+		}
+		// The same config over another base.
+		if over, err := Parse("a/.leakgate.toml", []byte(cfg), other); err != nil {
+			t.Fatal(err)
+		} else if replaces := strings.Contains(cfg, "use-default = false"); (over.Version == s.Version) != replaces {
+			// Without the base, the base does not matter.
+			t.Errorf("config %s: over a changed base, version %q, over the built-in set %q", name, over.Version, s.Version)
+		}
+	}
+	// A merged set merged again: the version follows the chain.
+	one, _ := Parse("x.toml", []byte(configs["add"]), base)
+	two, err := Parse("y.toml", []byte(configs["allow"]), one)
+	if err != nil || two.Version == one.Version || seen[two.Version] != "" {
+		t.Errorf("chained merge: version %q (%v)", two.Version, err)
+	}
+}
+
+// TestDefaultRegexes parses every built-in rule's regex, which loading
+// them does not do (Default trusts this test), and checks that the group
+// counting gave the same secret group as parsing.
+func TestDefaultRegexes(t *testing.T) {
+	t.Parallel()
+	parsed, err := loadFS(defaultFS, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trusted := Default()
+	if len(parsed.Rules) != len(trusted.Rules) {
+		t.Fatalf("%d rules parsed, %d loaded", len(parsed.Rules), len(trusted.Rules))
+	}
+	for i, p := range parsed.Rules {
+		r := trusted.Rules[i]
+		if p.ID != r.ID || p.SecretGroup != r.SecretGroup || p.lazy.anchor != r.lazy.anchor {
+			t.Errorf("rule %s: secret group %d, anchored %t; without parsing: rule %s, %d, %t",
+				p.ID, p.SecretGroup, p.lazy.anchor, r.ID, r.SecretGroup, r.lazy.anchor)
+		}
+		n, secret := groups(p.Regex)
+		if n != p.Compiled().NumSubexp() || secret != max(p.Compiled().SubexpIndex("secret"), 0) {
+			t.Errorf("rule %s: groups() = %d, %d; the regexp has %d, secret %d", p.ID, n, secret,
+				p.Compiled().NumSubexp(), p.Compiled().SubexpIndex("secret"))
+		}
+	}
+}
+
+func TestGroups(t *testing.T) {
+	t.Parallel()
+	for _, expr := range []string{
+		``, `abc`, `(a)`, `(?:a)(b)`, `(?i)(a)`, `\(a\)`, `\\(a)`, `[(]a`, `[^(](b)`, `[]()]`, `[^]()](c)`,
+		`[[:alpha:]()](x)`, `[\]()](x)`, `\Q(a)\E(b)`, `\Q(a)`, `(?P<secret>a)`, `(a)(?P<secret>b)(?<secret>c)`,
+		`(?<key>a)(?<secret>b)`, `(?P<secrets>a)`, `((a)|(?:b))(c)`, `a{2}(b)`, `\p{Greek}(x)`, `[\p{L}(](x)`,
+		`(?s:.)(?-i:x)(y)`, `[a-z[:digit:]](x)`, `\x{28}(a)`,
+		`(?i)(?:aws|amazon)(?:.{0,20})?['"]([a-z0-9/+]{40})['"]`,
+	} {
+		re, err := regexp.Compile(expr)
+		if err != nil {
+			t.Fatalf("%q: %v", expr, err)
+		}
+		n, secret := groups(expr)
+		if want := max(re.SubexpIndex("secret"), 0); n != re.NumSubexp() || secret != want {
+			t.Errorf("groups(%q) = %d, %d; want %d, %d", expr, n, secret, re.NumSubexp(), want)
+		}
 	}
 }

@@ -1,0 +1,16 @@
+package rules_test
+
+import (
+	"testing"
+
+	"github.com/leakgate/leakgate/rules"
+)
+
+// BenchmarkDefaultRules is the start-up cost of the built-in rules, as a
+// git hook pays it on every run.
+func BenchmarkDefaultRules(b *testing.B) {
+	for b.Loop() {
+		s := rules.Default()
+		_ = s.Version
+	}
+}
