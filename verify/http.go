@@ -31,8 +31,8 @@ func Send(client *http.Client, req *http.Request) (*Response, *Result) {
 	if err != nil {
 		r := Unknown(netReason(req.Context(), err))
 		// A connection reset or refused might pass; a timeout is not retried
-		// (the budget is spent).
-		r.Retry = req.Context().Err() == nil && !isTimeout(err)
+		// (the budget is spent), nor a name that does not resolve.
+		r.Retry = req.Context().Err() == nil && !isTimeout(err) && r.Reason != "host not found"
 		return nil, &r
 	}
 	defer resp.Body.Close()
