@@ -87,15 +87,21 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if err == nil {
 		return 0
 	}
+	// A GitLab server shows the pusher only lines that start with
+	// GL-HOOK-ERR: (a misconfigured hook's flag errors included).
+	errw, prefix := stderr, ""
+	if len(args) >= 2 && args[0] == "hook" && args[1] == "pre-receive" && readHookEnv(os.Getenv).gitlab {
+		errw, prefix = stdout, "GL-HOOK-ERR: "
+	}
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintf(stderr, "leakgate: %v\n", ee.err)
+			fmt.Fprintf(errw, "%sleakgate: %v\n", prefix, ee.err)
 		}
 		return ee.code
 	}
 	// cobra's own errors (unknown command, bad args) are usage errors.
-	fmt.Fprintf(stderr, "leakgate: %v\n", err)
+	fmt.Fprintf(errw, "%sleakgate: %v\n", prefix, err)
 	return scan.ExitIncomplete
 }
 
