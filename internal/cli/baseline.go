@@ -136,7 +136,26 @@ func (e *env) runBaselineCreate(ctx context.Context, path string, f *scanFlags) 
 		where = "standard output"
 	}
 	fmt.Fprintf(e.stderr, "leakgate: baseline: %d fingerprints (%d findings) written to %s\n", n, len(res.Findings), where)
+	if f.output != "-" {
+		e.unionMergeTip(ctx, f.output)
+	}
 	return nil
+}
+
+// unionMergeTip suggests merge=union for a baseline in a git work tree
+// that has no merge attribute for it: with it, two branches that accept
+// different secrets never conflict.
+func (e *env) unionMergeTip(ctx context.Context, file string) {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return
+	}
+	dir := filepath.Dir(abs)
+	out, err := gitOutput(ctx, dir, "check-attr", "merge", "--", filepath.Base(abs))
+	if err != nil || !strings.HasSuffix(out, ": merge: unspecified") {
+		return // not in a work tree, or already set
+	}
+	fmt.Fprintf(e.stderr, "leakgate: tip: so that baselines accepted on two branches never conflict, add to .gitattributes:\n  %s merge=union\n", filepath.Base(abs))
 }
 
 // writeBaseline writes the baseline of findings to w and returns the
