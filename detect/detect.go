@@ -406,7 +406,9 @@ func lineAround(data []byte, start, end int) string {
 	if start < 0 || end > len(data) || start > end {
 		return ""
 	}
-	lo := max(0, start-(leak.MaxContext-(end-start))/2)
+	// A secret longer than MaxContext gets no text before it (lo never
+	// passes start).
+	lo := max(0, start-max(0, (leak.MaxContext-(end-start))/2))
 	if i := bytes.LastIndexByte(data[lo:start], '\n'); i >= 0 {
 		lo += i + 1
 	}
