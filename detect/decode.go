@@ -230,7 +230,7 @@ func percentSegment(data []byte, i int) (segment, bool) {
 
 // detectDecoded decodes the encoded segments of data and scans them, mapping
 // each finding back to the span of the encoded text.
-func (d *Detector) detectDecoded(data []byte, path string, depth int) []candidate {
+func (d *Detector) detectDecoded(data []byte, path *pathRules, depth int) []candidate {
 	var out []candidate
 	for _, seg := range findEncoded(data) {
 		// Keep the text before the value on its line as context.

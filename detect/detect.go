@@ -88,7 +88,7 @@ func (d *Detector) Detect(c leak.Chunk) []leak.Finding {
 	if d.set.Allowlist.AllowsPath(c.Origin.Path) {
 		return nil
 	}
-	raw := d.detect(c.Data, c.Origin.Path, 0)
+	raw := d.detect(c.Data, &pathRules{path: c.Origin.Path}, 0)
 	if len(raw) == 0 {
 		return nil
 	}
@@ -106,26 +106,34 @@ type candidate struct {
 
 type window struct{ rule, start, end int }
 
-// detect finds candidates in data at the given decoding depth.
-func (d *Detector) detect(data []byte, path string, depth int) []candidate {
-	var wins, anchors []window
-	// Rules with path filters are decided once per chunk.
-	var pathDecided map[int]bool
-	pathOK := func(ri int) bool {
-		r := d.set.Rules[ri]
-		if len(r.Paths) == 0 && len(r.Allowlist.Paths) == 0 {
-			return true
-		}
-		ok, seen := pathDecided[ri]
-		if !seen {
-			ok = r.AppliesToPath(path) && !r.Allowlist.AllowsPath(path)
-			if pathDecided == nil {
-				pathDecided = map[int]bool{}
-			}
-			pathDecided[ri] = ok
-		}
-		return ok
+// pathRules decides, once per chunk, which rules with path filters apply
+// to the chunk's path: its decoded layers share the decisions.
+type pathRules struct {
+	path    string
+	decided map[int]bool
+}
+
+// ok reports whether rule ri applies to the path.
+func (p *pathRules) ok(set *rules.Set, ri int) bool {
+	r := set.Rules[ri]
+	if len(r.Paths) == 0 && len(r.Allowlist.Paths) == 0 {
+		return true
 	}
+	ok, seen := p.decided[ri]
+	if !seen {
+		ok = r.AppliesToPath(p.path) && !r.Allowlist.AllowsPath(p.path)
+		if p.decided == nil {
+			p.decided = map[int]bool{}
+		}
+		p.decided[ri] = ok
+	}
+	return ok
+}
+
+// detect finds candidates in data at the given decoding depth.
+func (d *Detector) detect(data []byte, path *pathRules, depth int) []candidate {
+	var wins, anchors []window
+	pathOK := func(ri int) bool { return path.ok(d.set, ri) }
 	if d.kw != nil && len(data) > 0 {
 		var lastWin map[int]int // rule -> index in wins of its latest window
 		d.kw.scan(data, func(id, hitStart, hitEnd int) bool {
