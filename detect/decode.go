@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"bytes"
 	"encoding/base64"
 	"unicode/utf8"
 )
@@ -35,35 +36,47 @@ type segment struct {
 
 // findEncoded returns the base64 and percent-encoded spans of data whose
 // decoded form is text.
+//
+// It finds the same spans as a byte-by-byte scan that, at each position,
+// decodes a percent escape or consumes a whole base64 run (and its '='
+// padding), but it jumps: long runs are found by looking at every 16th
+// byte (nextLongRun), and escapes with bytes.IndexByte. Between two long
+// runs, the byte-by-byte scan would only move over short runs and other
+// bytes, and would look at a '%' there unless it directly follows a
+// base64 run (nextEscape).
 func findEncoded(data []byte) []segment {
 	var segs []segment
 	n := len(data)
+	r, j := -1, -1 // the next long base64 run at or after i, once found
 	for i := 0; i < n; {
-		c := data[i]
-		if b64Table[c] == 0 {
-			if c == '%' && i+2 < n && isHex(data[i+1]) && isHex(data[i+2]) {
-				if s, ok := percentSegment(data, i); ok {
-					segs = append(segs, s)
-					i = s.end
-					continue
-				}
+		if r < i {
+			r, j = nextLongRun(data, i)
+		}
+		if p := nextEscape(data, i, r); p >= 0 {
+			if s, ok := percentSegment(data, p); ok {
+				segs = append(segs, s)
+				i = s.end
+				continue
 			}
-			i++
+			i = p + 1
 			continue
 		}
-		j := i
-		var kinds uint8
-		for j < n && b64Table[data[j]] != 0 {
-			kinds |= 1 << b64Table[data[j]]
-			j++
+		if r >= n {
+			break
 		}
 		end := j
 		for end < n && end-j < 2 && data[end] == '=' {
 			end++
 		}
-		if j-i >= minEncodedLen && j-i <= maxEncodedLen && kinds&(1<<2|1<<3) != 1<<2|1<<3 {
-			if dec, ok := decodeBase64Text(data[i:j], kinds&(1<<3) != 0); ok {
-				segs = append(segs, segment{start: i, end: end, layer: "base64", decoded: dec})
+		if j-r <= maxEncodedLen {
+			var kinds uint8
+			for _, c := range data[r:j] {
+				kinds |= 1 << b64Table[c]
+			}
+			if kinds&(1<<2|1<<3) != 1<<2|1<<3 {
+				if dec, ok := decodeBase64Text(data[r:j], kinds&(1<<3) != 0); ok {
+					segs = append(segs, segment{start: r, end: end, layer: "base64", decoded: dec})
+				}
 			}
 		}
 		i = end
@@ -72,6 +85,55 @@ func findEncoded(data []byte) []segment {
 		}
 	}
 	return segs
+}
+
+// nextLongRun returns the first run [r, j) of at least minEncodedLen
+// base64 bytes that starts at or after from (a run that holds from starts
+// there), or (len(data), len(data)). A run that long covers one of every
+// minEncodedLen bytes, so only those are looked at until one is in a run.
+func nextLongRun(data []byte, from int) (r, j int) {
+	n := len(data)
+	for k := from; k+minEncodedLen <= n; {
+		last := k + minEncodedLen - 1
+		if b64Table[data[last]] == 0 {
+			k = last + 1
+			continue
+		}
+		// No run of minEncodedLen bytes starts in [k, s), where s is the
+		// start of the run that holds last: it would hold s-1.
+		s := last
+		for s > from && b64Table[data[s-1]] != 0 {
+			s--
+		}
+		e := last + 1
+		for e < n && b64Table[data[e]] != 0 {
+			e++
+		}
+		if e-s >= minEncodedLen {
+			return s, e
+		}
+		k = e + 1
+	}
+	return n, n
+}
+
+// nextEscape returns the first '%' in data[from:to] that starts a percent
+// escape and that a byte-by-byte scan from from would look at (one that
+// does not end a base64 run), or -1.
+func nextEscape(data []byte, from, to int) int {
+	n := len(data)
+	for k := from; k < to; {
+		q := bytes.IndexByte(data[k:to], '%')
+		if q < 0 {
+			return -1
+		}
+		p := k + q
+		if (p == from || b64Table[data[p-1]] == 0) && p+2 < n && isHex(data[p+1]) && isHex(data[p+2]) {
+			return p
+		}
+		k = p + 1
+	}
+	return -1
 }
 
 // decodeBase64Text decodes s when it is valid base64 (either alphabet, with
@@ -87,8 +149,8 @@ func decodeBase64Text(s []byte, urlSafe bool) ([]byte, bool) {
 	if urlSafe {
 		enc = base64.RawURLEncoding
 	}
-	hb := make([]byte, enc.DecodedLen(len(head)&^3))
-	if n, err := enc.Decode(hb, head[:len(head)&^3]); err != nil || !isText(hb[:n]) {
+	var hb [48]byte // 64 bytes of base64, decoded
+	if n, err := enc.Decode(hb[:], head[:len(head)&^3]); err != nil || !isText(hb[:n]) {
 		return nil, false
 	}
 	body := s
@@ -168,7 +230,7 @@ func percentSegment(data []byte, i int) (segment, bool) {
 
 // detectDecoded decodes the encoded segments of data and scans them, mapping
 // each finding back to the span of the encoded text.
-func (d *Detector) detectDecoded(data []byte, path string, depth int) []candidate {
+func (d *Detector) detectDecoded(data []byte, path *pathRules, depth int) []candidate {
 	var out []candidate
 	for _, seg := range findEncoded(data) {
 		// Keep the text before the value on its line as context.

@@ -11,13 +11,9 @@ package detect
 
 import (
 	"bytes"
-	"iter"
 	"slices"
 	"sort"
-	"sync"
 	"unicode/utf8"
-
-	"github.com/coregx/ahocorasick"
 
 	"github.com/leakgate/leakgate/leak"
 	"github.com/leakgate/leakgate/rules"
@@ -44,14 +40,12 @@ const (
 
 // Detector runs a rule set over chunks. Build it once with New and share it.
 type Detector struct {
-	set        *rules.Set
-	ac         *ahocorasick.Automaton
-	keywords   [][]int  // keyword id -> indexes of the rules that use it
-	patterns   []string // keyword id -> keyword
-	maxKeyword int      // length of the longest keyword
-	noKw       []int    // rules without keywords: run over the whole chunk
-	opts       Options
-	bufs       sync.Pool
+	set      *rules.Set
+	kw       *keywordDFA // nil when no rule has keywords
+	keywords [][]int     // keyword id -> indexes of the rules that use it
+	patterns []string    // keyword id -> keyword
+	noKw     []int       // rules without keywords: run over the whole chunk
+	opts     Options
 }
 
 // New compiles a detector for a validated rule set.
@@ -61,7 +55,6 @@ func New(set *rules.Set, opts Options) (*Detector, error) {
 	}
 	d := &Detector{set: set, opts: opts}
 	ids := map[string]int{}
-	var pats [][]byte
 	for i, r := range set.Rules {
 		if len(r.Keywords) == 0 {
 			d.noKw = append(d.noKw, i)
@@ -70,11 +63,9 @@ func New(set *rules.Set, opts Options) (*Detector, error) {
 		for _, k := range r.Keywords {
 			id, ok := ids[k]
 			if !ok {
-				id = len(pats)
+				id = len(d.patterns)
 				ids[k] = id
-				pats = append(pats, []byte(k))
 				d.patterns = append(d.patterns, k)
-				d.maxKeyword = max(d.maxKeyword, len(k))
 				d.keywords = append(d.keywords, nil)
 			}
 			if !slices.Contains(d.keywords[id], i) {
@@ -82,12 +73,8 @@ func New(set *rules.Set, opts Options) (*Detector, error) {
 			}
 		}
 	}
-	if len(pats) > 0 {
-		ac, err := ahocorasick.NewBuilder().AddPatterns(pats).SetASCII(true).Build()
-		if err != nil {
-			return nil, err
-		}
-		d.ac = ac
+	if len(d.patterns) > 0 {
+		d.kw = newKeywordDFA(d.patterns)
 	}
 	return d, nil
 }
@@ -101,7 +88,7 @@ func (d *Detector) Detect(c leak.Chunk) []leak.Finding {
 	if d.set.Allowlist.AllowsPath(c.Origin.Path) {
 		return nil
 	}
-	raw := d.detect(c.Data, c.Origin.Path, 0)
+	raw := d.detect(c.Data, &pathRules{path: c.Origin.Path}, 0)
 	if len(raw) == 0 {
 		return nil
 	}
@@ -119,46 +106,42 @@ type candidate struct {
 
 type window struct{ rule, start, end int }
 
-func (d *Detector) lowerBuf(n int) *[]byte {
-	if p, ok := d.bufs.Get().(*[]byte); ok && cap(*p) >= n {
-		*p = (*p)[:n]
-		return p
+// pathRules decides, once per chunk, which rules with path filters apply
+// to the chunk's path: its decoded layers share the decisions.
+type pathRules struct {
+	path    string
+	decided map[int]bool
+}
+
+// ok reports whether rule ri applies to the path.
+func (p *pathRules) ok(set *rules.Set, ri int) bool {
+	r := set.Rules[ri]
+	if len(r.Paths) == 0 && len(r.Allowlist.Paths) == 0 {
+		return true
 	}
-	b := make([]byte, n)
-	return &b
+	ok, seen := p.decided[ri]
+	if !seen {
+		ok = r.AppliesToPath(p.path) && !r.Allowlist.AllowsPath(p.path)
+		if p.decided == nil {
+			p.decided = map[int]bool{}
+		}
+		p.decided[ri] = ok
+	}
+	return ok
 }
 
 // detect finds candidates in data at the given decoding depth.
-func (d *Detector) detect(data []byte, path string, depth int) []candidate {
+func (d *Detector) detect(data []byte, path *pathRules, depth int) []candidate {
 	var wins, anchors []window
-	// Rules with path filters are decided once per chunk.
-	var pathDecided map[int]bool
-	pathOK := func(ri int) bool {
-		r := d.set.Rules[ri]
-		if len(r.Paths) == 0 && len(r.Allowlist.Paths) == 0 {
-			return true
-		}
-		ok, seen := pathDecided[ri]
-		if !seen {
-			ok = r.AppliesToPath(path) && !r.Allowlist.AllowsPath(path)
-			if pathDecided == nil {
-				pathDecided = map[int]bool{}
-			}
-			pathDecided[ri] = ok
-		}
-		return ok
-	}
-	if d.ac != nil && len(data) > 0 {
-		lp := d.lowerBuf(len(data))
-		lower := *lp
-		toLowerASCII(lower, data)
+	pathOK := func(ri int) bool { return path.ok(d.set, ri) }
+	if d.kw != nil && len(data) > 0 {
 		var lastWin map[int]int // rule -> index in wins of its latest window
-		for m := range d.keywordHits(lower) {
-			for _, ri := range d.keywords[m.PatternID] {
+		d.kw.scan(data, func(id, hitStart, hitEnd int) bool {
+			for _, ri := range d.keywords[id] {
 				if !pathOK(ri) {
 					continue
 				}
-				w := d.windowFor(ri, data, m.Start, m.End)
+				w := d.windowFor(ri, data, hitStart, hitEnd)
 				if d.set.Rules[ri].Anchor != "" {
 					// Anchored rules keep one window per hit: the match
 					// is tried only where the window starts.
@@ -178,8 +161,8 @@ func (d *Detector) detect(data []byte, path string, depth int) []candidate {
 				lastWin[ri] = len(wins)
 				wins = append(wins, w)
 			}
-		}
-		d.bufs.Put(lp)
+			return true
+		})
 	}
 	for _, ri := range d.noKw {
 		if pathOK(ri) {
@@ -197,31 +180,6 @@ func (d *Detector) detect(data []byte, path string, depth int) []candidate {
 		out = append(out, d.detectDecoded(data, path, depth)...)
 	}
 	return out
-}
-
-// hitBlock bounds how much input one automaton call covers, so that the
-// slice of matches it returns stays small on keyword-dense input.
-const hitBlock = 256 << 10
-
-// keywordHits yields every keyword occurrence in lower, in order of end.
-func (d *Detector) keywordHits(lower []byte) iter.Seq[ahocorasick.Match] {
-	return func(yield func(ahocorasick.Match) bool) {
-		for off := 0; off < len(lower); off += hitBlock {
-			// Start early enough to see keywords that cross into this block;
-			// those that end before off were seen in the previous block.
-			from := max(0, off-d.maxKeyword+1)
-			for _, m := range d.ac.FindAllOverlapping(lower[from:min(len(lower), off+hitBlock)]) {
-				m.Start += from
-				m.End += from
-				if m.End <= off {
-					continue
-				}
-				if !yield(m) {
-					return
-				}
-			}
-		}
-	}
 }
 
 // windowFor is the text a rule's regex sees for a keyword hit: from the
@@ -406,7 +364,9 @@ func lineAround(data []byte, start, end int) string {
 	if start < 0 || end > len(data) || start > end {
 		return ""
 	}
-	lo := max(0, start-(leak.MaxContext-(end-start))/2)
+	// A secret longer than MaxContext gets no text before it (lo never
+	// passes start).
+	lo := max(0, start-max(0, (leak.MaxContext-(end-start))/2))
 	if i := bytes.LastIndexByte(data[lo:start], '\n'); i >= 0 {
 		lo += i + 1
 	}

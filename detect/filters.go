@@ -7,24 +7,6 @@ import (
 	"strings"
 )
 
-var lowerTable = func() (t [256]byte) {
-	for i := range t {
-		t[i] = byte(i)
-		if 'A' <= i && i <= 'Z' {
-			t[i] = byte(i + 'a' - 'A')
-		}
-	}
-	return t
-}()
-
-// toLowerASCII writes src with ASCII letters lowered into dst (same length).
-func toLowerASCII(dst, src []byte) {
-	_ = dst[len(src)-1]
-	for i, b := range src {
-		dst[i] = lowerTable[b]
-	}
-}
-
 // ShannonEntropy returns the Shannon entropy of s in bits per byte.
 func ShannonEntropy(s string) float64 {
 	if s == "" {

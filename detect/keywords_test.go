@@ -50,11 +50,10 @@ func TestKeywordsAreSelective(t *testing.T) {
 				return err
 			}
 			total += len(data)
-			lower := make([]byte, len(data))
-			toLowerASCII(lower, data)
-			for _, m := range d.ac.FindAllOverlapping(lower) {
-				hits[string(lower[m.Start:m.End])]++
-			}
+			d.kw.scan(data, func(id, _, _ int) bool {
+				hits[d.patterns[id]]++
+				return true
+			})
 			return nil
 		})
 		if err != nil {

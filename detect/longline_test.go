@@ -27,3 +27,19 @@ func TestManyFindingsOnOneLine(t *testing.T) {
 		}
 	}
 }
+
+// A secret longer than leak.MaxContext (a whole private key file) must not
+// make the context window start after the secret.
+func TestContextOfSecretLongerThanMaxContext(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ before, secret, after int }{
+		{0, 5056, 2}, {10, leak.MaxContext + 1, 0}, {3000, 3 * leak.MaxContext, 3000},
+	} {
+		data := bytes.Repeat([]byte("x"), tc.before+tc.secret+tc.after)
+		start, end := tc.before, tc.before+tc.secret
+		got := lineAround(data, start, end)
+		if !bytes.Contains([]byte(got), data[start:end]) {
+			t.Errorf("lineAround(%d bytes, %d, %d): %d bytes, without the secret", len(data), start, end, len(got))
+		}
+	}
+}
