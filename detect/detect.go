@@ -359,21 +359,17 @@ func (d *Detector) accept(r *rules.Rule, secret, match string, ent float64) bool
 }
 
 // lineAround returns the line of data that holds [start, end), cut to at
-// most leak.MaxContext bytes centred on it.
+// most leak.MaxContext bytes centred on it; "" for a secret longer than
+// half of that (a private key block), which no verifier reads around.
 func lineAround(data []byte, start, end int) string {
-	if start < 0 || end > len(data) || start > end {
+	if start < 0 || end > len(data) || start > end || end-start > leak.MaxContext/2 {
 		return ""
 	}
-	// A secret longer than MaxContext gets no text before it (lo never
-	// passes start).
-	lo := max(0, start-max(0, (leak.MaxContext-(end-start))/2))
+	lo := max(0, start-(leak.MaxContext-(end-start))/2)
 	if i := bytes.LastIndexByte(data[lo:start], '\n'); i >= 0 {
 		lo += i + 1
 	}
 	hi := min(len(data), lo+leak.MaxContext)
-	if hi < end {
-		hi = end
-	}
 	if i := bytes.IndexByte(data[end:hi], '\n'); i >= 0 {
 		hi = end + i
 	}

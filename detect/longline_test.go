@@ -28,18 +28,25 @@ func TestManyFindingsOnOneLine(t *testing.T) {
 	}
 }
 
-// A secret longer than leak.MaxContext (a whole private key file) must not
-// make the context window start after the secret.
+// The context of a secret is the text around it on its line, at most
+// leak.MaxContext bytes; a secret longer than half of that (a whole private
+// key file) gets none, and never a panic.
 func TestContextOfSecretLongerThanMaxContext(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct{ before, secret, after int }{
-		{0, 5056, 2}, {10, leak.MaxContext + 1, 0}, {3000, 3 * leak.MaxContext, 3000},
+	for _, tc := range []struct{ before, secret, after, want int }{
+		{0, 5056, 2, 0}, {10, leak.MaxContext + 1, 0, 0}, {3000, 3 * leak.MaxContext, 3000, 0},
+		{10, leak.MaxContext / 2, 10, leak.MaxContext/2 + 20},
+		{3000, 40, 3000, leak.MaxContext},
 	} {
 		data := bytes.Repeat([]byte("x"), tc.before+tc.secret+tc.after)
 		start, end := tc.before, tc.before+tc.secret
 		got := lineAround(data, start, end)
-		if !bytes.Contains([]byte(got), data[start:end]) {
-			t.Errorf("lineAround(%d bytes, %d, %d): %d bytes, without the secret", len(data), start, end, len(got))
+		if len(got) != tc.want || (tc.want > 0 && !bytes.Contains([]byte(got), data[start:end])) {
+			t.Errorf("lineAround(%d bytes, %d, %d): %d bytes, want %d with the secret", len(data), start, end, len(got), tc.want)
 		}
+	}
+	line := []byte("a\nKEY=abcdef tail\nb")
+	if got := lineAround(line, 6, 12); got != "KEY=abcdef tail" {
+		t.Errorf("lineAround stops at line ends: %q", got)
 	}
 }

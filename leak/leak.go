@@ -133,7 +133,7 @@ type Finding struct {
 // SHA-256 of the rule id and the raw secret. It survives line moves, rebases
 // and copies; one secret in five places has one fingerprint.
 // MaxContext bounds Finding.Context.
-const MaxContext = 2048
+const MaxContext = 1024
 
 func Fingerprint(ruleID, secret string) string {
 	h := sha256.New()
