@@ -129,11 +129,12 @@ type Finding struct {
 	Context Secret
 }
 
+// MaxContext bounds Finding.Context.
+const MaxContext = 1024
+
 // Fingerprint is the stable identity of a secret found by a rule: the hex
 // SHA-256 of the rule id and the raw secret. It survives line moves, rebases
 // and copies; one secret in five places has one fingerprint.
-// MaxContext bounds Finding.Context.
-const MaxContext = 1024
 
 func Fingerprint(ruleID, secret string) string {
 	h := sha256.New()
