@@ -135,7 +135,6 @@ const MaxContext = 1024
 // Fingerprint is the stable identity of a secret found by a rule: the hex
 // SHA-256 of the rule id and the raw secret. It survives line moves, rebases
 // and copies; one secret in five places has one fingerprint.
-
 func Fingerprint(ruleID, secret string) string {
 	h := sha256.New()
 	h.Write([]byte(ruleID))
