@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"slices"
 	"sort"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/leakgate/leakgate/leak"
@@ -46,6 +47,30 @@ type Detector struct {
 	patterns []string    // keyword id -> keyword
 	noKw     []int       // rules without keywords: run over the whole chunk
 	opts     Options
+	checks   []lazyCheck // rule index -> its runCheck, derived on first use
+	// exact turns the prefilters off (every window goes to the regex), so
+	// that tests can compare the two.
+	exact bool
+}
+
+// lazyCheck derives a rule's runCheck on first use, as the rule's regex
+// is compiled on first use: parsing every regex up front would slow down
+// start-up for inputs that need few rules.
+type lazyCheck struct {
+	once  sync.Once
+	check runCheck
+}
+
+var noCheck runCheck
+
+// check returns rule ri's runCheck.
+func (d *Detector) check(ri int) *runCheck {
+	if d.exact {
+		return &noCheck
+	}
+	c := &d.checks[ri]
+	c.once.Do(func() { c.check = newRunCheck(d.set.Rules[ri].Regex) })
+	return &c.check
 }
 
 // New compiles a detector for a validated rule set.
@@ -53,7 +78,7 @@ func New(set *rules.Set, opts Options) (*Detector, error) {
 	if opts.MaxDecodeDepth == 0 {
 		opts.MaxDecodeDepth = defaultDecodeDepth
 	}
-	d := &Detector{set: set, opts: opts}
+	d := &Detector{set: set, opts: opts, checks: make([]lazyCheck, len(set.Rules))}
 	ids := map[string]int{}
 	for i, r := range set.Rules {
 		if len(r.Keywords) == 0 {
@@ -239,8 +264,11 @@ func (d *Detector) runWindows(data []byte, wins []window) []candidate {
 	var out []candidate
 	for _, w := range wins {
 		r := d.set.Rules[w.rule]
-		re := r.Compiled()
 		seg := data[w.start:w.end]
+		if !d.check(w.rule).ok(seg) {
+			continue
+		}
+		re := r.Compiled()
 		for _, m := range re.FindAllSubmatchIndex(seg, -1) {
 			g := r.SecretGroup
 			s, e := m[2*g], m[2*g+1]
@@ -302,6 +330,9 @@ func (d *Detector) runAnchored(data []byte, ws []window) []candidate {
 		}
 		r := d.set.Rules[w.rule]
 		start := w.start
+		if !d.check(w.rule).ok(data[max(start-1, 0):w.end]) {
+			continue
+		}
 		var m []int
 		// A keyword-anchored match may also start one byte early, at the
 		// separator or boundary in front of the keyword ("_GITHUB_TOKEN").

@@ -1,0 +1,242 @@
+package detect
+
+import (
+	"math"
+	"regexp/syntax"
+	"unicode"
+	"unicode/utf8"
+)
+
+// runCheck is a necessary condition for a rule's regex to match, derived
+// from the regex: every match contains a run of at least min bytes that
+// all belong to a byte class (for example the secret group
+// [A-Za-z0-9][A-Za-z0-9+/_.~=-]{15,500} needs 16 such bytes in a row). A
+// window without such a run cannot hold a match, so the regex is not run
+// over it: a byte-table scan costs far less than Go's regexp engine.
+type runCheck struct {
+	min   int // 0: no useful check
+	class [256]bool
+}
+
+// minRunWorthChecking is the shortest run worth a check: shorter runs are
+// found in almost every window.
+const minRunWorthChecking = 8
+
+// newRunCheck derives the check from a regex in RE2 (Perl) syntax, as
+// regexp.Compile parses it. The run is taken from the regex's top-level
+// sequence (through capturing groups and repetitions that must occur at
+// least once): consecutive elements that each match only characters of a
+// class make one run, as long as the sum of their minimum lengths.
+func newRunCheck(expr string) runCheck {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return runCheck{}
+	}
+	// The top-level sequence, as runs of consecutive class-only elements
+	// (their classes and minimum lengths); other elements split runs.
+	type elem struct {
+		min   int
+		class [256]bool
+	}
+	var runs [][]elem
+	var cur []elem
+	flush := func() {
+		if len(cur) > 0 {
+			runs = append(runs, cur)
+		}
+		cur = nil
+	}
+	var walk func(re *syntax.Regexp)
+	walk = func(re *syntax.Regexp) {
+		for re.Op == syntax.OpCapture {
+			re = re.Sub[0]
+		}
+		switch re.Op {
+		case syntax.OpConcat:
+			for _, s := range re.Sub {
+				walk(s)
+			}
+			return
+		case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText,
+			syntax.OpEndText, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+			// Zero-width: the bytes on either side are still consecutive.
+			return
+		}
+		var e elem
+		n, ok := classOf(re, &e.class)
+		if !ok {
+			flush()
+			if re.Op == syntax.OpRepeat && re.Min >= 1 || re.Op == syntax.OpPlus {
+				// The sub-expression occurs at least once: look inside it
+				// for a run of its own.
+				walk(re.Sub[0])
+				flush()
+			}
+			return
+		}
+		e.min = n
+		cur = append(cur, e)
+	}
+	walk(re)
+	flush()
+	// Any stretch of consecutive elements of a run is a run of its own:
+	// take the one least likely to occur in text.
+	var best runCheck
+	bestScore := 0.0
+	for _, run := range runs {
+		for i := range run {
+			var c runCheck
+			for j := i; j < len(run); j++ {
+				for b, in := range run[j].class {
+					c.class[b] = c.class[b] || in
+				}
+				c.min += run[j].min
+				if c.min < minRunWorthChecking {
+					continue
+				}
+				if sc := score(&c); sc > bestScore {
+					best, bestScore = c, sc
+				}
+			}
+		}
+	}
+	return best
+}
+
+// score estimates how selective a check is: -log of the chance that a
+// run of c.min bytes of text is all in the class, with a rough model of
+// source text (letters and digits common, spaces more, other bytes rare).
+func score(c *runCheck) float64 {
+	p := 0.0
+	for b, in := range c.class {
+		if !in {
+			continue
+		}
+		switch {
+		case b == ' ':
+			p += 0.15
+		case b == '\n':
+			p += 0.0
+		case 'a' <= b && b <= 'z':
+			p += 0.02
+		case 'A' <= b && b <= 'Z', '0' <= b && b <= '9', b == '_':
+			p += 0.005
+		case b < 0x80:
+			p += 0.003
+		default:
+			p += 0.0002
+		}
+	}
+	p = min(p, 0.999)
+	return -float64(c.min) * math.Log(p)
+}
+
+func count(c *[256]bool) int {
+	n := 0
+	for _, b := range c {
+		if b {
+			n++
+		}
+	}
+	return n
+}
+
+// classOf reports whether re matches only strings of characters from one
+// class; if so it adds the bytes of the class to class (every byte >= 0x80
+// when the class has a non-ASCII character, since any byte of its encoding
+// may occur) and returns the minimum number of characters re matches,
+// which is also a lower bound on its length in bytes.
+func classOf(re *syntax.Regexp, class *[256]bool) (int, bool) {
+	for re.Op == syntax.OpCapture {
+		re = re.Sub[0]
+	}
+	addRange := func(lo, hi rune) {
+		for r := lo; r <= hi && r < utf8.RuneSelf; r++ {
+			class[r] = true
+		}
+		if hi >= utf8.RuneSelf {
+			for b := utf8.RuneSelf; b < 256; b++ {
+				class[b] = true
+			}
+		}
+	}
+	switch re.Op {
+	case syntax.OpLiteral:
+		for _, r := range re.Rune {
+			addRange(r, r)
+			if re.Flags&syntax.FoldCase != 0 {
+				for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+					addRange(f, f)
+				}
+			}
+		}
+		return len(re.Rune), true
+	case syntax.OpCharClass:
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			addRange(re.Rune[i], re.Rune[i+1])
+		}
+		return 1, true
+	case syntax.OpAnyCharNotNL:
+		addRange(0, '\n'-1)
+		addRange('\n'+1, unicode.MaxRune)
+		return 1, true
+	case syntax.OpAnyChar:
+		addRange(0, unicode.MaxRune)
+		return 1, true
+	case syntax.OpStar, syntax.OpQuest:
+		_, ok := classOf(re.Sub[0], class)
+		return 0, ok
+	case syntax.OpPlus:
+		return classOf(re.Sub[0], class)
+	case syntax.OpRepeat:
+		n, ok := classOf(re.Sub[0], class)
+		return n * re.Min, ok
+	case syntax.OpConcat:
+		total := 0
+		for _, s := range re.Sub {
+			n, ok := classOf(s, class)
+			if !ok {
+				return 0, false
+			}
+			total += n
+		}
+		return total, true
+	case syntax.OpAlternate:
+		least := -1
+		for _, s := range re.Sub {
+			n, ok := classOf(s, class)
+			if !ok {
+				return 0, false
+			}
+			if least < 0 || n < least {
+				least = n
+			}
+		}
+		return max(least, 0), true
+	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText,
+		syntax.OpEndText, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return 0, true // zero-width
+	}
+	return 0, false
+}
+
+// ok reports whether b holds a run long enough for a match.
+func (c *runCheck) ok(b []byte) bool {
+	if c.min == 0 {
+		return true
+	}
+	if len(b) < c.min {
+		return false
+	}
+	n := 0
+	for _, x := range b {
+		if c.class[x] {
+			if n++; n >= c.min {
+				return true
+			}
+		} else {
+			n = 0
+		}
+	}
+	return false
+}

@@ -1,0 +1,153 @@
+package detect
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/leakgate/leakgate/leak"
+	"github.com/leakgate/leakgate/rules"
+	"github.com/leakgate/leakgate/source"
+)
+
+func TestRunCheckDerived(t *testing.T) {
+	for _, tc := range []struct {
+		expr string
+		min  int
+		in   string
+		out  string
+	}{
+		{`\b(SK[0-9a-f]{32})\b`, 34, "SKa", "["},
+		{`(?i)token[ \t]*=[ \t]*([A-Za-z0-9][A-Za-z0-9+/=-]{15,500})(?:["']|$)`, 16, "a+=", " \"("},
+		{`foo|bar`, 0, "", ""},
+		{`(?:ab|cd)+[0-9]{8}`, 8, "0", "a"}, // the run inside the repetition is too short
+		{`x{3}(?:\d{6,}|[a-f]{9})`, 9, "x0a", "g"},
+	} {
+		c := newRunCheck(tc.expr)
+		if c.min != tc.min {
+			t.Errorf("%s: min %d, want %d", tc.expr, c.min, tc.min)
+		}
+		for _, b := range []byte(tc.in) {
+			if !c.class[b] {
+				t.Errorf("%s: %q not in the class", tc.expr, b)
+			}
+		}
+		for _, b := range []byte(tc.out) {
+			if c.class[b] {
+				t.Errorf("%s: %q in the class", tc.expr, b)
+			}
+		}
+	}
+}
+
+// TestRunCheckNecessary: wherever a rule's regex matches, its runCheck
+// passes (over the rules' examples and counterexamples, with and without
+// their lines around them, and generated text).
+func TestRunCheckNecessary(t *testing.T) {
+	set := rules.Default()
+	d, err := New(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	random := bytes.Split(randomText(1<<16), []byte("\n"))
+	matched := 0
+	for ri, r := range set.Rules {
+		inputs := random
+		for _, e := range append(append([]string{}, r.Examples...), r.Counterexamples...) {
+			inputs = append(inputs, []byte(e))
+			inputs = append(inputs, bytes.Split([]byte(e), []byte("\n"))...)
+		}
+		re := r.Compiled()
+		c := d.check(ri)
+		for _, in := range inputs {
+			if loc := re.FindIndex(in); loc != nil {
+				matched++
+				if !c.ok(in) || !c.ok(in[loc[0]:loc[1]]) {
+					t.Errorf("%s: the regex matches %q, the run check (min %d) fails", r.ID, in[loc[0]:loc[1]], c.min)
+				}
+			}
+		}
+	}
+	if matched < len(set.Rules) {
+		t.Fatalf("only %d matches: the test tests little", matched)
+	}
+}
+
+// randomText is text with keywords, assignments and token-shaped values in
+// it, where prefilter mistakes would show.
+func randomText(size int) []byte {
+	r := rand.New(rand.NewPCG(3, 4))
+	pieces := []string{"key", "Key", "KEY", "_key", "api_key", "secret", "token", "password", "<", ">", "=", ":", ":=",
+		"\"", "'", " ", "\t", "\n", "(", ")", ",", "ghp_", "AKIA", "sk_live_", "xoxb-", "://", "@", "/", "-", "_", ".",
+		"name=\"", "value=\"", "<password>", "</password>", "AC", "SK", "vault", "s.", "eyJ", "=>", "||", "??"}
+	const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	var b bytes.Buffer
+	for b.Len() < size {
+		if r.IntN(3) == 0 {
+			for range 1 + r.IntN(48) {
+				b.WriteByte(alnum[r.IntN(len(alnum))])
+			}
+		} else {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+	}
+	return b.Bytes()
+}
+
+// TestPrefiltersChangeNothing compares the detector with its prefilters
+// against the detector without them, over the rules' examples and
+// counterexamples, generated text and, when $LEAKGATE_BENCH_CORPUS is set,
+// every text file of the corpus.
+func TestPrefiltersChangeNothing(t *testing.T) {
+	set := rules.Default()
+	fast, err := New(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exact, err := New(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exact.exact = true
+	var chunks []leak.Chunk
+	for _, r := range set.Rules {
+		for _, e := range append(append([]string{}, r.Examples...), r.Counterexamples...) {
+			chunks = append(chunks, leak.Chunk{Data: []byte(e), Origin: leak.Origin{Path: r.ExamplePath}})
+		}
+	}
+	text := randomText(1 << 20)
+	for i := 0; i < len(text); i += 4096 {
+		chunks = append(chunks, leak.Chunk{Data: text[i:min(i+4096, len(text))], Origin: leak.Origin{Path: fmt.Sprint("gen/", i, ".txt")}})
+	}
+	if root := os.Getenv("LEAKGATE_BENCH_CORPUS"); root != "" {
+		err := filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
+			if err != nil || !e.Type().IsRegular() {
+				return err
+			}
+			data, err := os.ReadFile(p)
+			if err != nil || len(data) > source.DefaultMaxFileSize || source.IsBinary(data) {
+				return err
+			}
+			rel, _ := filepath.Rel(root, p)
+			chunks = append(chunks, leak.Chunk{Data: data, Origin: leak.Origin{Path: filepath.ToSlash(rel)}})
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	total := 0
+	for _, c := range chunks {
+		got, want := fast.Detect(c), exact.Detect(c)
+		total += len(want)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %d findings with prefilters, %d without", c.Origin.Path, len(got), len(want))
+		}
+	}
+	t.Logf("%d chunks, %d findings", len(chunks), total)
+}
