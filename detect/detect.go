@@ -53,25 +53,35 @@ type Detector struct {
 	exact bool
 }
 
-// lazyCheck derives a rule's runCheck on first use, as the rule's regex
+// lazyCheck derives a rule's prefilters on first use, as the rule's regex
 // is compiled on first use: parsing every regex up front would slow down
 // start-up for inputs that need few rules.
 type lazyCheck struct {
 	once  sync.Once
 	check runCheck
+	start startSet // for rules without an Anchor
 }
 
-var noCheck runCheck
+var noPrefilter lazyCheck
 
-// check returns rule ri's runCheck.
-func (d *Detector) check(ri int) *runCheck {
+// prefilter returns rule ri's prefilters.
+func (d *Detector) prefilter(ri int) *lazyCheck {
 	if d.exact {
-		return &noCheck
+		return &noPrefilter
 	}
 	c := &d.checks[ri]
-	c.once.Do(func() { c.check = newRunCheck(d.set.Rules[ri].Regex) })
-	return &c.check
+	c.once.Do(func() {
+		r := d.set.Rules[ri]
+		c.check = newRunCheck(r.Regex)
+		if r.Anchor == "" {
+			c.start = newStartSet(r.Regex)
+		}
+	})
+	return c
 }
+
+// check returns rule ri's runCheck.
+func (d *Detector) check(ri int) *runCheck { return &d.prefilter(ri).check }
 
 // New compiles a detector for a validated rule set.
 func New(set *rules.Set, opts Options) (*Detector, error) {
@@ -265,11 +275,18 @@ func (d *Detector) runWindows(data []byte, wins []window) []candidate {
 	for _, w := range wins {
 		r := d.set.Rules[w.rule]
 		seg := data[w.start:w.end]
-		if !d.check(w.rule).ok(seg) {
+		pf := d.prefilter(w.rule)
+		if !pf.check.ok(seg) {
 			continue
 		}
 		re := r.Compiled()
-		for _, m := range re.FindAllSubmatchIndex(seg, -1) {
+		var ms [][]int
+		if pf.start.anchored != nil {
+			ms = pf.start.findAll(re, seg)
+		} else {
+			ms = re.FindAllSubmatchIndex(seg, -1)
+		}
+		for _, m := range ms {
 			g := r.SecretGroup
 			s, e := m[2*g], m[2*g+1]
 			if s < 0 || e <= s {

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"math"
+	"regexp"
 	"regexp/syntax"
 	"unicode"
 	"unicode/utf8"
@@ -239,4 +240,182 @@ func (c *runCheck) ok(b []byte) bool {
 		}
 	}
 	return false
+}
+
+// startSet lets an unanchored search skip the positions where no match can
+// start. Go's regexp only skips ahead to a literal prefix; a regex such as
+// (?i)(?:<tag>|key=...) has none, and its search runs the full automaton
+// from every position. When every match must start with one of a few
+// bytes, trying the regex anchored at just those positions finds the same
+// matches (leftmost first, then the regex's own preference) for much less.
+type startSet struct {
+	first [256]bool
+	// boundary: the regex starts with \b and every first byte is a word
+	// byte, so a start also needs a non-word byte (or nothing) before it.
+	boundary bool
+	anchored *regexp.Regexp // ^(?:expr), nil when the set is not usable
+}
+
+// maxStartTries bounds the anchored tries in one window: past it, the
+// window is searched the usual way (each try may read far ahead, so many
+// tries could cost more than one search).
+const maxStartTries = 256
+
+// newStartSet derives the set from a regex; it is usable only if every
+// match consumes a character (no empty match) and no assertion is
+// evaluated before the first character, other than one leading \b.
+func newStartSet(expr string) startSet {
+	var s startSet
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return s
+	}
+	seq := []*syntax.Regexp{re}
+	if re.Op == syntax.OpConcat && len(re.Sub) > 1 && re.Sub[0].Op == syntax.OpWordBoundary {
+		s.boundary = true
+		seq = re.Sub[1:]
+	}
+	nullable := true
+	for _, sub := range seq {
+		n, ok := firstBytes(sub, &s.first)
+		if !ok {
+			return startSet{}
+		}
+		if !n {
+			nullable = false
+			break
+		}
+	}
+	if nullable {
+		return startSet{}
+	}
+	n := 0
+	for b, in := range s.first {
+		if !in {
+			continue
+		}
+		if s.boundary && !isIdentByte(byte(b)) {
+			return startSet{}
+		}
+		if b < utf8.RuneSelf || b == utf8.RuneSelf {
+			n++ // the bytes of non-ASCII characters count as one
+		}
+	}
+	if n > 16 {
+		return startSet{} // too common a start to be worth it
+	}
+	s.anchored = regexp.MustCompile(`^(?:` + expr + `)`)
+	return s
+}
+
+// firstBytes adds to set the bytes that a match of re can start with
+// (every byte >= 0x80 for a non-ASCII character) and reports whether re
+// can match the empty string; ok is false if an assertion may be
+// evaluated before re's first character.
+func firstBytes(re *syntax.Regexp, set *[256]bool) (nullable, ok bool) {
+	add := func(r rune) {
+		if r < utf8.RuneSelf {
+			set[r] = true
+			return
+		}
+		for b := utf8.RuneSelf; b < 256; b++ {
+			set[b] = true
+		}
+	}
+	switch re.Op {
+	case syntax.OpNoMatch:
+		return false, true
+	case syntax.OpEmptyMatch:
+		return true, true
+	case syntax.OpLiteral:
+		if len(re.Rune) == 0 {
+			return true, true
+		}
+		r := re.Rune[0]
+		add(r)
+		if re.Flags&syntax.FoldCase != 0 {
+			for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+				add(f)
+			}
+		}
+		return false, true
+	case syntax.OpCharClass:
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			for r := re.Rune[i]; r <= re.Rune[i+1] && r < utf8.RuneSelf; r++ {
+				add(r)
+			}
+			if re.Rune[i+1] >= utf8.RuneSelf {
+				add(utf8.RuneSelf)
+			}
+		}
+		return false, true
+	case syntax.OpAnyCharNotNL, syntax.OpAnyChar:
+		for b := range set {
+			set[b] = set[b] || b != '\n' || re.Op == syntax.OpAnyChar
+		}
+		return false, true
+	case syntax.OpCapture, syntax.OpPlus:
+		return firstBytes(re.Sub[0], set)
+	case syntax.OpStar, syntax.OpQuest:
+		_, ok := firstBytes(re.Sub[0], set)
+		return true, ok
+	case syntax.OpRepeat:
+		n, ok := firstBytes(re.Sub[0], set)
+		return n || re.Min == 0, ok
+	case syntax.OpConcat:
+		for _, sub := range re.Sub {
+			n, ok := firstBytes(sub, set)
+			if !ok || !n {
+				return false, ok
+			}
+		}
+		return true, true
+	case syntax.OpAlternate:
+		nullable = false
+		for _, sub := range re.Sub {
+			n, ok := firstBytes(sub, set)
+			if !ok {
+				return false, false
+			}
+			nullable = nullable || n
+		}
+		return nullable, true
+	}
+	return false, false // an assertion
+}
+
+// findAll returns what re.FindAllSubmatchIndex(seg, -1) returns for the
+// regex the set was derived from: it steps through seg a character at a
+// time, as the regexp engine does, and tries the anchored regex where a
+// match can start.
+func (s *startSet) findAll(re *regexp.Regexp, seg []byte) [][]int {
+	var out [][]int
+	tries := 0
+	for pos := 0; pos < len(seg); {
+		c := seg[pos]
+		width := 1
+		if c >= utf8.RuneSelf {
+			_, width = utf8.DecodeRune(seg[pos:])
+		}
+		if !s.first[c] || s.boundary && pos > 0 && isIdentByte(seg[pos-1]) {
+			pos += width
+			continue
+		}
+		if tries++; tries > maxStartTries {
+			return re.FindAllSubmatchIndex(seg, -1)
+		}
+		if !s.anchored.Match(seg[pos:]) {
+			pos += width
+			continue
+		}
+		m := s.anchored.FindSubmatchIndex(seg[pos:])
+		for i := range m {
+			if m[i] >= 0 {
+				m[i] += pos
+			}
+		}
+		out = append(out, m)
+		pos = m[1] // not empty: the regex cannot match the empty string
+	}
+	return out
 }

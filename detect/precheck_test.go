@@ -54,7 +54,7 @@ func TestRunCheckNecessary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	random := bytes.Split(randomText(1<<16), []byte("\n"))
+	random := bytes.Split(randomText(1<<16, true), []byte("\n"))
 	matched := 0
 	for ri, r := range set.Rules {
 		inputs := random
@@ -80,11 +80,20 @@ func TestRunCheckNecessary(t *testing.T) {
 
 // randomText is text with keywords, assignments and token-shaped values in
 // it, where prefilter mistakes would show.
-func randomText(size int) []byte {
+//
+// With folds, it also holds invalid UTF-8 and the Kelvin sign and the
+// long s, which case-fold to ASCII letters.
+func randomText(size int, folds bool) []byte {
 	r := rand.New(rand.NewPCG(3, 4))
 	pieces := []string{"key", "Key", "KEY", "_key", "api_key", "secret", "token", "password", "<", ">", "=", ":", ":=",
 		"\"", "'", " ", "\t", "\n", "(", ")", ",", "ghp_", "AKIA", "sk_live_", "xoxb-", "://", "@", "/", "-", "_", ".",
-		"name=\"", "value=\"", "<password>", "</password>", "AC", "SK", "vault", "s.", "eyJ", "=>", "||", "??"}
+		"name=\"", "value=\"", "<password>", "</password>", "AC", "SK", "vault", "s.", "eyJ", "=>", "||", "??", "é", "aé", "_"}
+	if folds {
+		// Not for the whole detector: IsWeakValue indexes the value by the
+		// offsets of its lower-case copy, and these change length when
+		// lower-cased (it panics on them).
+		pieces = append(pieces, "\xff", "\xe2\x84", "\u212a", "ſ")
+	}
 	const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 	var b bytes.Buffer
 	for b.Len() < size {
@@ -120,7 +129,7 @@ func TestPrefiltersChangeNothing(t *testing.T) {
 			chunks = append(chunks, leak.Chunk{Data: []byte(e), Origin: leak.Origin{Path: r.ExamplePath}})
 		}
 	}
-	text := randomText(1 << 20)
+	text := randomText(1<<20, false)
 	for i := 0; i < len(text); i += 4096 {
 		chunks = append(chunks, leak.Chunk{Data: text[i:min(i+4096, len(text))], Origin: leak.Origin{Path: fmt.Sprint("gen/", i, ".txt")}})
 	}
@@ -150,4 +159,68 @@ func TestPrefiltersChangeNothing(t *testing.T) {
 		}
 	}
 	t.Logf("%d chunks, %d findings", len(chunks), total)
+}
+
+// TestStartSetFindsTheSameMatches: for every rule with a usable start set,
+// the anchored tries find exactly what the regex's own search finds.
+func TestStartSetFindsTheSameMatches(t *testing.T) {
+	set := rules.Default()
+	random := bytes.Split(randomText(1<<16, true), []byte("\n"))
+	usable, matched := 0, 0
+	for _, r := range set.Rules {
+		s := newStartSet(r.Regex)
+		if s.anchored == nil {
+			continue
+		}
+		usable++
+		inputs := random
+		for _, e := range append(append([]string{}, r.Examples...), r.Counterexamples...) {
+			inputs = append(inputs, []byte(e))
+			inputs = append(inputs, bytes.Split([]byte(e), []byte("\n"))...)
+			// Cut mid-character and behind a word byte.
+			inputs = append(inputs, append([]byte("\xa9x"), e...), append([]byte("é_"), e...))
+		}
+		re := r.Compiled()
+		for _, in := range inputs {
+			got, want := s.findAll(re, in), re.FindAllSubmatchIndex(in, -1)
+			matched += len(want)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s over %q: %v, want %v", r.ID, in, got, want)
+			}
+		}
+	}
+	t.Logf("%d rules with a start set, %d matches compared", usable, matched)
+	if usable < 50 || matched < 100 {
+		t.Fatalf("too few rules or matches: the test tests little")
+	}
+}
+
+func TestStartSetDerived(t *testing.T) {
+	for _, tc := range []struct {
+		expr     string
+		usable   bool
+		boundary bool
+		first    string
+	}{
+		{`\b(SK[0-9a-f]{32})\b`, true, true, "S"},
+		{`(?i)(?:<a>|key=)`, true, false, "<kK"},
+		{`(?i:vault)x`, true, false, "vV"},
+		{`a*b`, true, false, "ab"},
+		{`a*`, false, false, ""},
+		{`\b[^a]x`, false, false, ""}, // \b before a non-word byte
+		{`^abc`, false, false, ""},
+		{`x?\bfoo`, false, false, ""},
+		{`[a-z]{2}`, false, false, ""}, // too many first bytes
+	} {
+		s := newStartSet(tc.expr)
+		if (s.anchored != nil) != tc.usable || s.boundary != tc.boundary && tc.usable {
+			t.Errorf("%s: usable %v boundary %v, want %v %v", tc.expr, s.anchored != nil, s.boundary, tc.usable, tc.boundary)
+			continue
+		}
+		for _, b := range []byte(tc.first) {
+			if !s.first[b] {
+				t.Errorf("%s: %q not a first byte", tc.expr, b)
+			}
+		}
+	}
 }
