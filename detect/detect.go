@@ -11,6 +11,7 @@ package detect
 
 import (
 	"bytes"
+	"regexp"
 	"slices"
 	"sort"
 	"sync"
@@ -57,10 +58,15 @@ type Detector struct {
 // is compiled on first use: parsing every regex up front would slow down
 // start-up for inputs that need few rules.
 type lazyCheck struct {
-	once  sync.Once
-	check runCheck
-	start startSet // for rules without an Anchor
+	once   sync.Once
+	check  runCheck
+	start  startSet       // for rules without an Anchor
+	prefix *regexp.Regexp // newPrefixRegex, or nil
 }
+
+// mayMatchAt reports whether the rule's anchored regex may match b: its
+// prefix regex (much smaller) matches.
+func (c *lazyCheck) mayMatchAt(b []byte) bool { return c.prefix == nil || c.prefix.Match(b) }
 
 var noPrefilter lazyCheck
 
@@ -75,6 +81,9 @@ func (d *Detector) prefilter(ri int) *lazyCheck {
 		c.check = newRunCheck(r.Regex)
 		if r.Anchor == "" {
 			c.start = newStartSet(r.Regex)
+		}
+		if r.Anchor != "" || c.start.anchored != nil {
+			c.prefix = newPrefixRegex(r.Regex)
 		}
 	})
 	return c
@@ -282,7 +291,7 @@ func (d *Detector) runWindows(data []byte, wins []window) []candidate {
 		re := r.Compiled()
 		var ms [][]int
 		if pf.start.anchored != nil {
-			ms = pf.start.findAll(re, seg)
+			ms = pf.start.findAll(re, seg, pf.prefix)
 		} else {
 			ms = re.FindAllSubmatchIndex(seg, -1)
 		}
@@ -347,19 +356,20 @@ func (d *Detector) runAnchored(data []byte, ws []window) []candidate {
 		}
 		r := d.set.Rules[w.rule]
 		start := w.start
-		if !d.check(w.rule).ok(data[max(start-1, 0):w.end]) {
+		pf := d.prefilter(w.rule)
+		if !pf.check.ok(data[max(start-1, 0):w.end]) {
 			continue
 		}
 		var m []int
 		// A keyword-anchored match may also start one byte early, at the
 		// separator or boundary in front of the keyword ("_GITHUB_TOKEN").
-		if r.Anchor == rules.AnchorKeyword && start > 0 && start-1 >= done {
+		if r.Anchor == rules.AnchorKeyword && start > 0 && start-1 >= done && pf.mayMatchAt(data[start-1:w.end]) {
 			m = r.AnchoredRegex().FindSubmatchIndex(data[start-1 : w.end])
 			if m != nil {
 				start--
 			}
 		}
-		if m == nil {
+		if m == nil && pf.mayMatchAt(data[start:w.end]) {
 			m = r.AnchoredRegex().FindSubmatchIndex(data[start:w.end])
 		}
 		if m == nil {

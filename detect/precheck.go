@@ -387,8 +387,8 @@ func firstBytes(re *syntax.Regexp, set *[256]bool) (nullable, ok bool) {
 // findAll returns what re.FindAllSubmatchIndex(seg, -1) returns for the
 // regex the set was derived from: it steps through seg a character at a
 // time, as the regexp engine does, and tries the anchored regex where a
-// match can start.
-func (s *startSet) findAll(re *regexp.Regexp, seg []byte) [][]int {
+// match can start (if prefix, the rule's prefix regex, matches there).
+func (s *startSet) findAll(re *regexp.Regexp, seg []byte, prefix *regexp.Regexp) [][]int {
 	var out [][]int
 	tries := 0
 	for pos := 0; pos < len(seg); {
@@ -404,7 +404,7 @@ func (s *startSet) findAll(re *regexp.Regexp, seg []byte) [][]int {
 		if tries++; tries > maxStartTries {
 			return re.FindAllSubmatchIndex(seg, -1)
 		}
-		if !s.anchored.Match(seg[pos:]) {
+		if prefix != nil && !prefix.Match(seg[pos:]) || !s.anchored.Match(seg[pos:]) {
 			pos += width
 			continue
 		}
@@ -418,4 +418,67 @@ func (s *startSet) findAll(re *regexp.Regexp, seg []byte) [][]int {
 		pos = m[1] // not empty: the regex cannot match the empty string
 	}
 	return out
+}
+
+// minLongRepeat is the spread (max - min) of a repetition that makes a
+// regex worth a prefix regex: {15,500} compiles to ~500 instructions, which
+// makes every step of Go's regexp engine slow and its fast backtracker
+// usable only on short inputs.
+const minLongRepeat = 32
+
+// newPrefixRegex returns a regex that matches wherever the anchored form
+// of expr matches (a necessary condition), but is much smaller: the
+// top-level sequence of expr cut after its first long repetition (such as
+// the secret group's [A-Za-z0-9+/=]{15,500}) at the last one, which keeps
+// only its minimum count; earlier ones lose their maximum. A match of expr
+// starts with a match of it. It returns nil when expr has no such
+// repetition at the top level.
+func newPrefixRegex(expr string) *regexp.Regexp {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	var seq []*syntax.Regexp
+	var flatten func(re *syntax.Regexp)
+	flatten = func(re *syntax.Regexp) {
+		for re.Op == syntax.OpCapture {
+			re = re.Sub[0]
+		}
+		if re.Op == syntax.OpConcat {
+			for _, s := range re.Sub {
+				flatten(s)
+			}
+			return
+		}
+		seq = append(seq, re)
+	}
+	flatten(re)
+	long := func(e *syntax.Regexp) bool {
+		return e.Op == syntax.OpRepeat && e.Min >= 1 && (e.Max < 0 || e.Max-e.Min >= minLongRepeat) || e.Op == syntax.OpPlus
+	}
+	last := -1
+	for i, e := range seq {
+		if long(e) {
+			last = i
+		}
+	}
+	if last < 0 {
+		return nil
+	}
+	var subs []*syntax.Regexp
+	for _, e := range seq[:last] {
+		if long(e) && e.Op == syntax.OpRepeat && e.Max >= 0 {
+			// {m,n} -> {m,}: matches more, and compiles small.
+			e = &syntax.Regexp{Op: syntax.OpRepeat, Flags: e.Flags, Sub: e.Sub, Min: e.Min, Max: -1}
+		}
+		subs = append(subs, e)
+	}
+	e := seq[last]
+	subs = append(subs, &syntax.Regexp{Op: syntax.OpRepeat, Flags: e.Flags, Sub: e.Sub, Min: max(e.Min, 1), Max: max(e.Min, 1)})
+	prefix := &syntax.Regexp{Op: syntax.OpConcat, Flags: re.Flags, Sub: subs}
+	p, err := regexp.Compile(`^(?:` + prefix.String() + `)`)
+	if err != nil {
+		return nil
+	}
+	return p
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"testing"
 
 	"github.com/leakgate/leakgate/leak"
@@ -46,7 +47,7 @@ func TestRunCheckDerived(t *testing.T) {
 }
 
 // TestRunCheckNecessary: wherever a rule's regex matches, its runCheck
-// passes (over the rules' examples and counterexamples, with and without
+// passes and its prefix regex matches (over the rules' examples and counterexamples, with and without
 // their lines around them, and generated text).
 func TestRunCheckNecessary(t *testing.T) {
 	set := rules.Default()
@@ -63,12 +64,17 @@ func TestRunCheckNecessary(t *testing.T) {
 			inputs = append(inputs, bytes.Split([]byte(e), []byte("\n"))...)
 		}
 		re := r.Compiled()
+		anchored := regexp.MustCompile(`^(?:` + r.Regex + `)`)
 		c := d.check(ri)
+		prefix := newPrefixRegex(r.Regex)
 		for _, in := range inputs {
 			if loc := re.FindIndex(in); loc != nil {
 				matched++
 				if !c.ok(in) || !c.ok(in[loc[0]:loc[1]]) {
 					t.Errorf("%s: the regex matches %q, the run check (min %d) fails", r.ID, in[loc[0]:loc[1]], c.min)
+				}
+				if prefix != nil && anchored.Match(in[loc[0]:]) && !prefix.Match(in[loc[0]:]) {
+					t.Errorf("%s: the regex matches %q, the prefix regex %s does not", r.ID, in[loc[0]:], prefix)
 				}
 			}
 		}
@@ -180,9 +186,9 @@ func TestStartSetFindsTheSameMatches(t *testing.T) {
 			// Cut mid-character and behind a word byte.
 			inputs = append(inputs, append([]byte("\xa9x"), e...), append([]byte("é_"), e...))
 		}
-		re := r.Compiled()
+		re, prefix := r.Compiled(), newPrefixRegex(r.Regex)
 		for _, in := range inputs {
-			got, want := s.findAll(re, in), re.FindAllSubmatchIndex(in, -1)
+			got, want := s.findAll(re, in, prefix), re.FindAllSubmatchIndex(in, -1)
 			matched += len(want)
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("%s over %q: %v, want %v", r.ID, in, got, want)
@@ -221,6 +227,22 @@ func TestStartSetDerived(t *testing.T) {
 			if !s.first[b] {
 				t.Errorf("%s: %q not a first byte", tc.expr, b)
 			}
+		}
+	}
+}
+
+func TestPrefixRegex(t *testing.T) {
+	for _, tc := range []struct{ expr, want string }{
+		{`key=([A-Za-z0-9]{16,500})["']`, `^(?:key=[0-9A-Za-z]{16})`},
+		{`\b[a-z]{1,100}:([^@]{3,256})@`, `^(?:\b[a-z]{1,}:[^@]{3})`},
+		{`\bAC[a-f0-9]{32}\b`, ``},
+	} {
+		got := ""
+		if p := newPrefixRegex(tc.expr); p != nil {
+			got = p.String()
+		}
+		if got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.expr, got, tc.want)
 		}
 	}
 }
