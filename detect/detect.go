@@ -401,19 +401,21 @@ func (d *Detector) accept(r *rules.Rule, secret, match string, ent float64) bool
 	if r.Checksum != "" && !ValidChecksum(r.Checksum, secret) {
 		return false
 	}
-	if r.Allowlist.AllowsSecret(secret, match) || d.set.Allowlist.AllowsSecret(secret, match) {
-		return false
-	}
 	if IsReference(secret) {
 		return false
 	}
-	if IsExampleKey(secret) {
-		return d.opts.ReportExampleKeys
-	}
-	if IsPlaceholder(secret) {
+	// A documented example key passes the placeholder and weak-value
+	// filters (and only the ReportExampleKeys option reports it).
+	example := IsExampleKey(secret)
+	if !example && (IsPlaceholder(secret) || r.Generic && IsWeakValue(secret)) {
 		return false
 	}
-	return !r.Generic || !IsWeakValue(secret)
+	// The allowlist regexes last: they cost more than the string filters
+	// above, which turn down most candidates of the generic rules.
+	if r.Allowlist.AllowsSecret(secret, match) || d.set.Allowlist.AllowsSecret(secret, match) {
+		return false
+	}
+	return !example || d.opts.ReportExampleKeys
 }
 
 // lineAround returns the line of data that holds [start, end), cut to at
