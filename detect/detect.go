@@ -49,6 +49,12 @@ type Detector struct {
 	noKw     []int       // rules without keywords: run over the whole chunk
 	opts     Options
 	checks   []lazyCheck // rule index -> its runCheck, derived on first use
+	// pathSlot maps a rule to its index in pathFilters, or -1 when the
+	// rule has neither a path filter nor a path allowlist.
+	pathSlot    []int
+	pathFilters []pathFilter
+	pathRes     []*regexp.Regexp // the distinct path regexes of the rules
+	pathChecks  []runCheck       // their run checks (".env" needs a run of 4 of [.env])
 	// exact turns the prefilters off (every window goes to the regex), so
 	// that tests can compare the two.
 	exact bool
@@ -78,7 +84,7 @@ func (d *Detector) prefilter(ri int) *lazyCheck {
 	c := &d.checks[ri]
 	c.once.Do(func() {
 		r := d.set.Rules[ri]
-		c.check = newRunCheck(r.Regex)
+		c.check = newRunCheck(r.Regex, minRunWorthChecking)
 		if r.Anchor == "" {
 			c.start = newStartSet(r.Regex)
 		}
@@ -97,7 +103,29 @@ func New(set *rules.Set, opts Options) (*Detector, error) {
 	if opts.MaxDecodeDepth == 0 {
 		opts.MaxDecodeDepth = defaultDecodeDepth
 	}
-	d := &Detector{set: set, opts: opts, checks: make([]lazyCheck, len(set.Rules))}
+	d := &Detector{set: set, opts: opts, checks: make([]lazyCheck, len(set.Rules)), pathSlot: make([]int, len(set.Rules))}
+	resIndex := map[string]int{}
+	indexes := func(res []*regexp.Regexp) []int {
+		var ks []int
+		for _, re := range res {
+			k, ok := resIndex[re.String()]
+			if !ok {
+				k = len(d.pathRes)
+				resIndex[re.String()] = k
+				d.pathRes = append(d.pathRes, re)
+				d.pathChecks = append(d.pathChecks, newRunCheck(re.String(), 4))
+			}
+			ks = append(ks, k)
+		}
+		return ks
+	}
+	for i, r := range set.Rules {
+		d.pathSlot[i] = -1
+		if paths, allow := r.PathRegexps(), r.Allowlist.PathRegexps(); len(paths) > 0 || len(allow) > 0 {
+			d.pathSlot[i] = len(d.pathFilters)
+			d.pathFilters = append(d.pathFilters, pathFilter{indexes(paths), indexes(allow)})
+		}
+	}
 	ids := map[string]int{}
 	for i, r := range set.Rules {
 		if len(r.Keywords) == 0 {
@@ -151,25 +179,47 @@ type candidate struct {
 type window struct{ rule, start, end int }
 
 // pathRules decides, once per chunk, which rules with path filters apply
-// to the chunk's path: its decoded layers share the decisions.
+// to the chunk's path: its decoded layers share the decisions. Each
+// distinct path regex runs at most once per chunk, however many rules
+// share it (the .env filters are on five rules).
 type pathRules struct {
 	path    string
-	decided map[int]bool
+	decided []uint8 // per path-filtered rule (Detector.pathSlot): 0 unknown, 1 applies, 2 not
+	matched []uint8 // per distinct path regex: 0 unknown, 1 matches, 2 not
 }
 
+// pathFilter is a rule's path filter and path allowlist, as indexes into
+// Detector.pathRes.
+type pathFilter struct{ paths, allow []int }
+
 // ok reports whether rule ri applies to the path.
-func (p *pathRules) ok(set *rules.Set, ri int) bool {
-	r := set.Rules[ri]
-	if len(r.Paths) == 0 && len(r.Allowlist.Paths) == 0 {
+func (p *pathRules) ok(d *Detector, ri int) bool {
+	slot := d.pathSlot[ri]
+	if slot < 0 {
 		return true
 	}
-	ok, seen := p.decided[ri]
-	if !seen {
-		ok = r.AppliesToPath(p.path) && !r.Allowlist.AllowsPath(p.path)
-		if p.decided == nil {
-			p.decided = map[int]bool{}
+	if p.decided == nil {
+		p.decided = make([]uint8, len(d.pathFilters))
+		p.matched = make([]uint8, len(d.pathRes))
+	}
+	if v := p.decided[slot]; v != 0 {
+		return v == 1
+	}
+	match := func(k int) bool {
+		if p.matched[k] == 0 {
+			p.matched[k] = 2
+			if hasRun(&d.pathChecks[k], p.path) && d.pathRes[k].MatchString(p.path) {
+				p.matched[k] = 1
+			}
 		}
-		p.decided[ri] = ok
+		return p.matched[k] == 1
+	}
+	f := d.pathFilters[slot]
+	ok := len(f.paths) == 0 || slices.ContainsFunc(f.paths, match)
+	ok = ok && !slices.ContainsFunc(f.allow, match)
+	p.decided[slot] = 2
+	if ok {
+		p.decided[slot] = 1
 	}
 	return ok
 }
@@ -177,7 +227,7 @@ func (p *pathRules) ok(set *rules.Set, ri int) bool {
 // detect finds candidates in data at the given decoding depth.
 func (d *Detector) detect(data []byte, path *pathRules, depth int) []candidate {
 	var wins, anchors []window
-	pathOK := func(ri int) bool { return path.ok(d.set, ri) }
+	pathOK := func(ri int) bool { return path.ok(d, ri) }
 	if d.kw != nil && len(data) > 0 {
 		var lastWin map[int]int // rule -> index in wins of its latest window
 		d.kw.scan(data, func(id, hitStart, hitEnd int) bool {

@@ -19,16 +19,17 @@ type runCheck struct {
 	class [256]bool
 }
 
-// minRunWorthChecking is the shortest run worth a check: shorter runs are
-// found in almost every window.
+// minRunWorthChecking is the shortest run worth a check in a rule's
+// window: shorter runs are found in almost every window.
 const minRunWorthChecking = 8
 
 // newRunCheck derives the check from a regex in RE2 (Perl) syntax, as
 // regexp.Compile parses it. The run is taken from the regex's top-level
 // sequence (through capturing groups and repetitions that must occur at
 // least once): consecutive elements that each match only characters of a
-// class make one run, as long as the sum of their minimum lengths.
-func newRunCheck(expr string) runCheck {
+// class make one run, as long as the sum of their minimum lengths; of all
+// such runs, the least likely in text is taken, if at least minRun long.
+func newRunCheck(expr string, minRun int) runCheck {
 	re, err := syntax.Parse(expr, syntax.Perl)
 	if err != nil {
 		return runCheck{}
@@ -92,7 +93,7 @@ func newRunCheck(expr string) runCheck {
 					c.class[b] = c.class[b] || in
 				}
 				c.min += run[j].min
-				if c.min < minRunWorthChecking {
+				if c.min < minRun {
 					continue
 				}
 				if sc := score(&c); sc > bestScore {
@@ -222,7 +223,9 @@ func classOf(re *syntax.Regexp, class *[256]bool) (int, bool) {
 }
 
 // ok reports whether b holds a run long enough for a match.
-func (c *runCheck) ok(b []byte) bool {
+func (c *runCheck) ok(b []byte) bool { return hasRun(c, b) }
+
+func hasRun[T string | []byte](c *runCheck, b T) bool {
 	if c.min == 0 {
 		return true
 	}
@@ -230,8 +233,8 @@ func (c *runCheck) ok(b []byte) bool {
 		return false
 	}
 	n := 0
-	for _, x := range b {
-		if c.class[x] {
+	for i := 0; i < len(b); i++ {
+		if c.class[b[i]] {
 			if n++; n >= c.min {
 				return true
 			}

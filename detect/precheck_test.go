@@ -29,7 +29,7 @@ func TestRunCheckDerived(t *testing.T) {
 		{`(?:ab|cd)+[0-9]{8}`, 8, "0", "a"}, // the run inside the repetition is too short
 		{`x{3}(?:\d{6,}|[a-f]{9})`, 9, "x0a", "g"},
 	} {
-		c := newRunCheck(tc.expr)
+		c := newRunCheck(tc.expr, minRunWorthChecking)
 		if c.min != tc.min {
 			t.Errorf("%s: min %d, want %d", tc.expr, c.min, tc.min)
 		}
@@ -238,5 +238,35 @@ func TestPrefixRegex(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("%s: %s, want %s", tc.expr, got, tc.want)
 		}
+	}
+}
+
+// TestPathRunChecks: the run checks of the rules' path regexes pass
+// wherever the regexes match.
+func TestPathRunChecks(t *testing.T) {
+	d, err := New(rules.Default(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := []string{".env", "a/.env.local", "b/prod.env", "x/.edgerc", "x/my.EDGERC", ".pgpass", "home/pgpass",
+		"datadog/conf.yaml", "etc/datadog-agent/datadog.yml", "datadog.yaml", "src/events/env.go", "README.md"}
+	for _, r := range d.set.Rules {
+		if r.ExamplePath != "" {
+			paths = append(paths, r.ExamplePath)
+		}
+	}
+	checked := 0
+	for k, re := range d.pathRes {
+		for _, p := range paths {
+			if re.MatchString(p) {
+				checked++
+				if !hasRun(&d.pathChecks[k], p) {
+					t.Errorf("%s matches %q, its run check fails", re, p)
+				}
+			}
+		}
+	}
+	if checked < 5 {
+		t.Fatalf("only %d matches checked", checked)
 	}
 }

@@ -69,7 +69,7 @@ func BenchmarkRegexCost(b *testing.B) {
 			var wins, anchors []window
 			d.kw.scan(f.data, func(id, hs, he int) bool {
 				for _, ri := range d.keywords[id] {
-					if !path.ok(d.set, ri) {
+					if !path.ok(d, ri) {
 						continue
 					}
 					w := d.windowFor(ri, f.data, hs, he)
@@ -82,7 +82,7 @@ func BenchmarkRegexCost(b *testing.B) {
 				return true
 			})
 			for _, ri := range d.noKw {
-				if path.ok(d.set, ri) {
+				if path.ok(d, ri) {
 					wins = append(wins, window{ri, 0, len(f.data)})
 				}
 			}
