@@ -133,16 +133,6 @@ func score(c *runCheck) float64 {
 	return -float64(c.min) * math.Log(p)
 }
 
-func count(c *[256]bool) int {
-	n := 0
-	for _, b := range c {
-		if b {
-			n++
-		}
-	}
-	return n
-}
-
 // classOf reports whether re matches only strings of characters from one
 // class; if so it adds the bytes of the class to class (every byte >= 0x80
 // when the class has a non-ASCII character, since any byte of its encoding

@@ -56,10 +56,10 @@ func BenchmarkRegexCost(b *testing.B) {
 		r.AnchoredRegex()
 	}
 	type cost struct {
-		t              time.Duration
-		calls, bytes   int
-		matches, found int
-		passed, match  int
+		t             time.Duration
+		calls, bytes  int
+		found         int
+		passed, match int
 	}
 	costs := make([]cost, len(d.set.Rules))
 	for b.Loop() {
