@@ -11,8 +11,10 @@ package detect
 
 import (
 	"bytes"
+	"regexp"
 	"slices"
 	"sort"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/leakgate/leakgate/leak"
@@ -46,14 +48,84 @@ type Detector struct {
 	patterns []string    // keyword id -> keyword
 	noKw     []int       // rules without keywords: run over the whole chunk
 	opts     Options
+	checks   []lazyCheck // rule index -> its runCheck, derived on first use
+	// pathSlot maps a rule to its index in pathFilters, or -1 when the
+	// rule has neither a path filter nor a path allowlist.
+	pathSlot    []int
+	pathFilters []pathFilter
+	pathRes     []*regexp.Regexp // the distinct path regexes of the rules
+	pathChecks  []runCheck       // their run checks (".env" needs a run of 4 of [.env])
+	// exact turns the prefilters off (every window goes to the regex), so
+	// that tests can compare the two.
+	exact bool
 }
+
+// lazyCheck derives a rule's prefilters on first use, as the rule's regex
+// is compiled on first use: parsing every regex up front would slow down
+// start-up for inputs that need few rules.
+type lazyCheck struct {
+	once   sync.Once
+	check  runCheck
+	start  startSet       // for rules without an Anchor
+	prefix *regexp.Regexp // newPrefixRegex, or nil
+}
+
+// mayMatchAt reports whether the rule's anchored regex may match b: its
+// prefix regex (much smaller) matches.
+func (c *lazyCheck) mayMatchAt(b []byte) bool { return c.prefix == nil || c.prefix.Match(b) }
+
+var noPrefilter lazyCheck
+
+// prefilter returns rule ri's prefilters.
+func (d *Detector) prefilter(ri int) *lazyCheck {
+	if d.exact {
+		return &noPrefilter
+	}
+	c := &d.checks[ri]
+	c.once.Do(func() {
+		r := d.set.Rules[ri]
+		c.check = newRunCheck(r.Regex, minRunWorthChecking)
+		if r.Anchor == "" {
+			c.start = newStartSet(r.Regex)
+		}
+		if r.Anchor != "" || c.start.anchored != nil {
+			c.prefix = newPrefixRegex(r.Regex)
+		}
+	})
+	return c
+}
+
+// check returns rule ri's runCheck.
+func (d *Detector) check(ri int) *runCheck { return &d.prefilter(ri).check }
 
 // New compiles a detector for a validated rule set.
 func New(set *rules.Set, opts Options) (*Detector, error) {
 	if opts.MaxDecodeDepth == 0 {
 		opts.MaxDecodeDepth = defaultDecodeDepth
 	}
-	d := &Detector{set: set, opts: opts}
+	d := &Detector{set: set, opts: opts, checks: make([]lazyCheck, len(set.Rules)), pathSlot: make([]int, len(set.Rules))}
+	resIndex := map[string]int{}
+	indexes := func(res []*regexp.Regexp) []int {
+		var ks []int
+		for _, re := range res {
+			k, ok := resIndex[re.String()]
+			if !ok {
+				k = len(d.pathRes)
+				resIndex[re.String()] = k
+				d.pathRes = append(d.pathRes, re)
+				d.pathChecks = append(d.pathChecks, newRunCheck(re.String(), 4))
+			}
+			ks = append(ks, k)
+		}
+		return ks
+	}
+	for i, r := range set.Rules {
+		d.pathSlot[i] = -1
+		if paths, allow := r.PathRegexps(), r.Allowlist.PathRegexps(); len(paths) > 0 || len(allow) > 0 {
+			d.pathSlot[i] = len(d.pathFilters)
+			d.pathFilters = append(d.pathFilters, pathFilter{indexes(paths), indexes(allow)})
+		}
+	}
 	ids := map[string]int{}
 	for i, r := range set.Rules {
 		if len(r.Keywords) == 0 {
@@ -107,25 +179,47 @@ type candidate struct {
 type window struct{ rule, start, end int }
 
 // pathRules decides, once per chunk, which rules with path filters apply
-// to the chunk's path: its decoded layers share the decisions.
+// to the chunk's path: its decoded layers share the decisions. Each
+// distinct path regex runs at most once per chunk, however many rules
+// share it (the .env filters are on five rules).
 type pathRules struct {
 	path    string
-	decided map[int]bool
+	decided []uint8 // per path-filtered rule (Detector.pathSlot): 0 unknown, 1 applies, 2 not
+	matched []uint8 // per distinct path regex: 0 unknown, 1 matches, 2 not
 }
 
+// pathFilter is a rule's path filter and path allowlist, as indexes into
+// Detector.pathRes.
+type pathFilter struct{ paths, allow []int }
+
 // ok reports whether rule ri applies to the path.
-func (p *pathRules) ok(set *rules.Set, ri int) bool {
-	r := set.Rules[ri]
-	if len(r.Paths) == 0 && len(r.Allowlist.Paths) == 0 {
+func (p *pathRules) ok(d *Detector, ri int) bool {
+	slot := d.pathSlot[ri]
+	if slot < 0 {
 		return true
 	}
-	ok, seen := p.decided[ri]
-	if !seen {
-		ok = r.AppliesToPath(p.path) && !r.Allowlist.AllowsPath(p.path)
-		if p.decided == nil {
-			p.decided = map[int]bool{}
+	if p.decided == nil {
+		p.decided = make([]uint8, len(d.pathFilters))
+		p.matched = make([]uint8, len(d.pathRes))
+	}
+	if v := p.decided[slot]; v != 0 {
+		return v == 1
+	}
+	match := func(k int) bool {
+		if p.matched[k] == 0 {
+			p.matched[k] = 2
+			if hasRun(&d.pathChecks[k], p.path) && d.pathRes[k].MatchString(p.path) {
+				p.matched[k] = 1
+			}
 		}
-		p.decided[ri] = ok
+		return p.matched[k] == 1
+	}
+	f := d.pathFilters[slot]
+	ok := len(f.paths) == 0 || slices.ContainsFunc(f.paths, match)
+	ok = ok && !slices.ContainsFunc(f.allow, match)
+	p.decided[slot] = 2
+	if ok {
+		p.decided[slot] = 1
 	}
 	return ok
 }
@@ -133,7 +227,7 @@ func (p *pathRules) ok(set *rules.Set, ri int) bool {
 // detect finds candidates in data at the given decoding depth.
 func (d *Detector) detect(data []byte, path *pathRules, depth int) []candidate {
 	var wins, anchors []window
-	pathOK := func(ri int) bool { return path.ok(d.set, ri) }
+	pathOK := func(ri int) bool { return path.ok(d, ri) }
 	if d.kw != nil && len(data) > 0 {
 		var lastWin map[int]int // rule -> index in wins of its latest window
 		d.kw.scan(data, func(id, hitStart, hitEnd int) bool {
@@ -239,9 +333,19 @@ func (d *Detector) runWindows(data []byte, wins []window) []candidate {
 	var out []candidate
 	for _, w := range wins {
 		r := d.set.Rules[w.rule]
-		re := r.Compiled()
 		seg := data[w.start:w.end]
-		for _, m := range re.FindAllSubmatchIndex(seg, -1) {
+		pf := d.prefilter(w.rule)
+		if !pf.check.ok(seg) {
+			continue
+		}
+		re := r.Compiled()
+		var ms [][]int
+		if pf.start.anchored != nil {
+			ms = pf.start.findAll(re, seg, pf.prefix)
+		} else {
+			ms = re.FindAllSubmatchIndex(seg, -1)
+		}
+		for _, m := range ms {
 			g := r.SecretGroup
 			s, e := m[2*g], m[2*g+1]
 			if s < 0 || e <= s {
@@ -302,16 +406,20 @@ func (d *Detector) runAnchored(data []byte, ws []window) []candidate {
 		}
 		r := d.set.Rules[w.rule]
 		start := w.start
+		pf := d.prefilter(w.rule)
+		if !pf.check.ok(data[max(start-1, 0):w.end]) {
+			continue
+		}
 		var m []int
 		// A keyword-anchored match may also start one byte early, at the
 		// separator or boundary in front of the keyword ("_GITHUB_TOKEN").
-		if r.Anchor == rules.AnchorKeyword && start > 0 && start-1 >= done {
+		if r.Anchor == rules.AnchorKeyword && start > 0 && start-1 >= done && pf.mayMatchAt(data[start-1:w.end]) {
 			m = r.AnchoredRegex().FindSubmatchIndex(data[start-1 : w.end])
 			if m != nil {
 				start--
 			}
 		}
-		if m == nil {
+		if m == nil && pf.mayMatchAt(data[start:w.end]) {
 			m = r.AnchoredRegex().FindSubmatchIndex(data[start:w.end])
 		}
 		if m == nil {
@@ -343,19 +451,21 @@ func (d *Detector) accept(r *rules.Rule, secret, match string, ent float64) bool
 	if r.Checksum != "" && !ValidChecksum(r.Checksum, secret) {
 		return false
 	}
-	if r.Allowlist.AllowsSecret(secret, match) || d.set.Allowlist.AllowsSecret(secret, match) {
-		return false
-	}
 	if IsReference(secret) {
 		return false
 	}
-	if IsExampleKey(secret) {
-		return d.opts.ReportExampleKeys
-	}
-	if IsPlaceholder(secret) {
+	// A documented example key passes the placeholder and weak-value
+	// filters (and only the ReportExampleKeys option reports it).
+	example := IsExampleKey(secret)
+	if !example && (IsPlaceholder(secret) || r.Generic && IsWeakValue(secret)) {
 		return false
 	}
-	return !r.Generic || !IsWeakValue(secret)
+	// The allowlist regexes last: they cost more than the string filters
+	// above, which turn down most candidates of the generic rules.
+	if r.Allowlist.AllowsSecret(secret, match) || d.set.Allowlist.AllowsSecret(secret, match) {
+		return false
+	}
+	return !example || d.opts.ReportExampleKeys
 }
 
 // lineAround returns the line of data that holds [start, end), cut to at

@@ -162,6 +162,12 @@ var publicPrefixes = []string{"pk_live_", "pk_test_", "phc_", "pk.eyj", "pub-", 
 // to contain "bar" is not.
 func IsWeakValue(v string) bool {
 	lower := strings.ToLower(v)
+	if len(lower) != len(v) {
+		// Invalid UTF-8 (lowered to U+FFFD) or a character such as the
+		// Kelvin sign whose lower case is shorter: the weak-word offsets
+		// below index v, so lower only ASCII letters.
+		lower = asciiLower(v)
+	}
 	for _, p := range publicPrefixes {
 		if strings.HasPrefix(lower, p) {
 			return true
@@ -191,6 +197,16 @@ func IsWeakValue(v string) bool {
 		}
 	}
 	return hit && !looksRandom(residue)
+}
+
+func asciiLower(v string) string {
+	b := []byte(v)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // looksRandom reports whether the letters and digits of b look like a

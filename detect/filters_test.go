@@ -80,3 +80,15 @@ func TestLooksRandom(t *testing.T) {
 		}
 	}
 }
+
+// TestIsWeakValueNonASCII: values whose lower case has another length
+// (invalid UTF-8, the Kelvin sign) used to make IsWeakValue index out of
+// range.
+func TestIsWeakValueNonASCII(t *testing.T) {
+	for _, v := range []string{"Xk9\xffqT7mZp2Lw8Rvtoken", "\u212aey-test-value", "\xe2\x84test_secret_1"} {
+		IsWeakValue(v) // no panic
+	}
+	if !IsWeakValue("my-test-secret\xff") {
+		t.Errorf("a weak value with an invalid byte is not weak")
+	}
+}

@@ -157,6 +157,14 @@ func (r *Rule) AppliesToPath(p string) bool {
 	return false
 }
 
+// PathRegexps returns the rule's compiled path filter (it admits a path
+// that any of them matches). It is valid after Validate; do not modify.
+func (r *Rule) PathRegexps() []*regexp.Regexp { return r.paths }
+
+// PathRegexps returns the allowlist's compiled path regexes (it
+// suppresses a path that any of them matches). Do not modify.
+func (a *Allowlist) PathRegexps() []*regexp.Regexp { return a.paths }
+
 // AllowsSecret reports whether the allowlist suppresses a secret, given
 // the whole regex match it came from.
 func (a *Allowlist) AllowsSecret(secret, match string) bool {
