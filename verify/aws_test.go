@@ -333,3 +333,43 @@ func TestAWSIgnoresProcessEnv(t *testing.T) {
 			{name: "live", reply: answer{body: stsIdentityXML}, want: leak.Live, identity: "AWS account 123456789012"},
 		}, checkSTSRequest)
 }
+
+// A temporary (ASIA) key is checked with its secret and the session token
+// found nearest to it in the same file, sent as X-Amz-Security-Token.
+func TestAWSTemporaryKeyWithSessionToken(t *testing.T) {
+	t.Parallel()
+	const id = "ASIAY34FZKBOKMUTVV7A"
+	session := "IQoJb3JpZ2luX2Vj" + strings.Repeat("Qk9ndXNTZXNzaW9uVG9rZW4", 6)
+	var mu sync.Mutex
+	var tokens []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		tokens = append(tokens, r.Header.Get("X-Amz-Security-Token"))
+		mu.Unlock()
+		if !strings.Contains(r.Header.Get("Authorization"), "Credential="+id+"/") ||
+			!strings.Contains(r.Header.Get("Authorization"), "x-amz-security-token") {
+			w.WriteHeader(403)
+			_, _ = w.Write([]byte(stsError(403, "InvalidClientTokenId", "bad").body))
+			return
+		}
+		w.Header().Set("Content-Type", "text/xml")
+		_, _ = w.Write([]byte(stsIdentityXML))
+	}))
+	t.Cleanup(srv.Close)
+	v := newAWS((&Options{Timeout: time.Second}).withFake(srv.URL))
+	fs := []leak.Finding{
+		awsFinding(awsKeyIDRule, id, 0),
+		awsFinding(awsSecretRule, awsTestSecret, 40),
+		awsFinding(awsSessionRule, session, 100),
+	}
+	(&Checker{Registry: NewRegistryOf(v), Timeout: time.Second}).Verify(context.Background(), fs)
+	if fs[0].Status != leak.Live || fs[1].Status != leak.Live {
+		t.Errorf("key id %s (%s), secret %s (%s): want both live", fs[0].Status, fs[0].StatusReason, fs[1].Status, fs[1].StatusReason)
+	}
+	if fs[2].Status != leak.Unchecked {
+		t.Errorf("the session token alone is %s, want unchecked", fs[2].Status)
+	}
+	if len(tokens) != 1 || tokens[0] != session {
+		t.Errorf("%d STS calls, want one, carrying the session token", len(tokens))
+	}
+}
