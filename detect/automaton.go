@@ -126,53 +126,88 @@ func hasUpper(s string) bool {
 //
 // Each input byte costs a table look-up that depends on the previous one,
 // so one pass is bound by the latency of that chain. On inputs long enough
-// the two halves are run as two independent chains in one loop, which the
-// CPU overlaps: the second starts maxLen-1 bytes before the middle, so that
-// it sees every keyword that ends after the middle, and its hits wait in a
-// buffer until the first half is done.
+// the input is cut in four quarters run as four independent chains in one
+// loop, which the CPU overlaps. Chain k > 0 starts maxLen-1 bytes before
+// its quarter, so that it sees every keyword that ends in it, and keeps
+// only those (each chain runs maxLen-1 bytes into the next quarter, so
+// that all run the same number of steps); its hits wait in a buffer until
+// the quarters before it are done. The last chain then goes on to the end.
 func (a *keywordDFA) scan(data []byte, yield func(id, start, end int) bool) {
-	if len(data) < splitMin {
+	q := len(data) / chains
+	if len(data) < splitMin || q < a.maxLen {
 		a.scanFrom(data, 0, 0, yield)
 		return
 	}
-	mid := len(data) / 2
-	from2 := mid - (a.maxLen - 1)
-	d1, d2 := data[:mid], data[from2:]
+	back := a.maxLen - 1
+	steps := q + back
+	// Chain k reads data[from[k]:][:steps] and keeps the hits that end in
+	// (lo[k], hi[k]].
+	var from, lo, hi [chains]int
+	for k := range chains {
+		from[k], lo[k], hi[k] = max(0, k*q-back), k*q, (k+1)*q
+	}
+	hi[chains-1] = len(data)
+	d0, d1, d2, d3 := data[from[0]:][:steps], data[from[1]:][:steps], data[from[2]:][:steps], data[from[3]:][:steps]
 	trans, class := a.trans, &a.class
-	var held []hit
-	var s1, s2 uint32
-	for i := range d1 {
+	var held [chains][]hit
+	var s0, s1, s2, s3 uint32
+	hits := func(k, i int, s uint32) bool {
+		end := from[k] + i + 1
+		if end <= lo[k] || end > hi[k] {
+			return true
+		}
+		for _, id := range a.outs[s>>a.shift] {
+			if k == 0 {
+				if !yield(int(id), end-a.lens[id], end) {
+					return false
+				}
+				continue
+			}
+			held[k] = append(held[k], hit{int(id), end - a.lens[id], end})
+		}
+		return true
+	}
+	for i := range steps {
+		s0 = trans[s0+uint32(class[d0[i]])]
 		s1 = trans[s1+uint32(class[d1[i]])]
 		s2 = trans[s2+uint32(class[d2[i]])]
-		if (s1|s2)&matchBit == 0 {
+		s3 = trans[s3+uint32(class[d3[i]])]
+		if (s0|s1|s2|s3)&matchBit == 0 {
 			continue
+		}
+		if s0&matchBit != 0 {
+			s0 &^= matchBit
+			if !hits(0, i, s0) {
+				return
+			}
 		}
 		if s1&matchBit != 0 {
 			s1 &^= matchBit
-			for _, id := range a.outs[s1>>a.shift] {
-				if !yield(int(id), i+1-a.lens[id], i+1) {
-					return
-				}
-			}
+			hits(1, i, s1)
 		}
 		if s2&matchBit != 0 {
 			s2 &^= matchBit
-			if end := from2 + i + 1; end > mid {
-				for _, id := range a.outs[s2>>a.shift] {
-					held = append(held, hit{int(id), end - a.lens[id], end})
-				}
+			hits(2, i, s2)
+		}
+		if s3&matchBit != 0 {
+			s3 &^= matchBit
+			hits(3, i, s3)
+		}
+	}
+	for k := 1; k < chains; k++ {
+		for _, h := range held[k] {
+			if !yield(h.id, h.start, h.end) {
+				return
 			}
 		}
 	}
-	for _, h := range held {
-		if !yield(h.id, h.start, h.end) {
-			return
-		}
-	}
-	a.scanFrom(data, from2+len(d1), s2, yield)
+	a.scanFrom(data, from[3]+steps, s3, yield)
 }
 
-// splitMin is the input length from which scan runs two chains.
+// chains is the number of chains scan runs on long inputs.
+const chains = 4
+
+// splitMin is the input length from which scan runs several chains.
 const splitMin = 1 << 10
 
 // hit is a keyword occurrence: the keyword and its span.

@@ -4,6 +4,8 @@ import (
 	"math"
 	"regexp"
 	"regexp/syntax"
+	"strconv"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -427,6 +429,24 @@ const minLongRepeat = 32
 // starts with a match of it. It returns nil when expr has no such
 // repetition at the top level.
 func newPrefixRegex(expr string) *regexp.Regexp {
+	prefix := prefixSyntax(expr)
+	if prefix == nil {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString(`^(?:`)
+	writeRegexp(&b, prefix)
+	b.WriteString(`)`)
+	p, err := regexp.Compile(b.String())
+	if err != nil {
+		return nil
+	}
+	return p
+}
+
+// prefixSyntax returns the parsed form of newPrefixRegex's regex, without
+// the leading ^, or nil.
+func prefixSyntax(expr string) *syntax.Regexp {
 	re, err := syntax.Parse(expr, syntax.Perl)
 	if err != nil {
 		return nil
@@ -468,10 +488,115 @@ func newPrefixRegex(expr string) *regexp.Regexp {
 	}
 	e := seq[last]
 	subs = append(subs, &syntax.Regexp{Op: syntax.OpRepeat, Flags: e.Flags, Sub: e.Sub, Min: max(e.Min, 1), Max: max(e.Min, 1)})
-	prefix := &syntax.Regexp{Op: syntax.OpConcat, Flags: re.Flags, Sub: subs}
-	p, err := regexp.Compile(`^(?:` + prefix.String() + `)`)
-	if err != nil {
-		return nil
+	return &syntax.Regexp{Op: syntax.OpConcat, Flags: re.Flags, Sub: subs}
+}
+
+// writeRegexp writes re in a syntax that parses back to the same regex
+// whatever the flags around it: every flag-dependent piece carries its own
+// flags. It stands in for (*syntax.Regexp).String, which works out the
+// fewest flags to print by case-folding every character of every class:
+// for classes such as [^\s:@], a million unicode.SimpleFold calls and
+// milliseconds per rule, paid on each rule's first use.
+func writeRegexp(b *strings.Builder, re *syntax.Regexp) {
+	group := func(sub *syntax.Regexp) {
+		b.WriteString(`(?:`)
+		writeRegexp(b, sub)
+		b.WriteString(`)`)
 	}
-	return p
+	switch re.Op {
+	case syntax.OpNoMatch:
+		b.WriteString(`[^\x00-\x{10FFFF}]`)
+	case syntax.OpEmptyMatch:
+		b.WriteString(`(?:)`)
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase != 0 {
+			b.WriteString(`(?i:`)
+		} else {
+			b.WriteString(`(?-i:`)
+		}
+		for _, r := range re.Rune {
+			writeRune(b, r)
+		}
+		b.WriteString(`)`)
+	case syntax.OpCharClass:
+		if len(re.Rune) == 0 {
+			b.WriteString(`[^\x00-\x{10FFFF}]`)
+			break
+		}
+		b.WriteString(`(?-i:[`)
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			writeRune(b, re.Rune[i])
+			if re.Rune[i+1] != re.Rune[i] {
+				b.WriteByte('-')
+				writeRune(b, re.Rune[i+1])
+			}
+		}
+		b.WriteString(`])`)
+	case syntax.OpAnyCharNotNL:
+		b.WriteString(`(?-s:.)`)
+	case syntax.OpAnyChar:
+		b.WriteString(`(?s:.)`)
+	case syntax.OpBeginLine:
+		b.WriteString(`(?m:^)`)
+	case syntax.OpEndLine:
+		b.WriteString(`(?m:$)`)
+	case syntax.OpBeginText:
+		b.WriteString(`\A`)
+	case syntax.OpEndText:
+		b.WriteString(`\z`)
+	case syntax.OpWordBoundary:
+		b.WriteString(`\b`)
+	case syntax.OpNoWordBoundary:
+		b.WriteString(`\B`)
+	case syntax.OpCapture:
+		b.WriteString(`(`)
+		if re.Name != "" {
+			b.WriteString(`?P<` + re.Name + `>`)
+		}
+		writeRegexp(b, re.Sub[0])
+		b.WriteString(`)`)
+	case syntax.OpStar, syntax.OpPlus, syntax.OpQuest, syntax.OpRepeat:
+		group(re.Sub[0])
+		switch re.Op {
+		case syntax.OpStar:
+			b.WriteByte('*')
+		case syntax.OpPlus:
+			b.WriteByte('+')
+		case syntax.OpQuest:
+			b.WriteByte('?')
+		default:
+			b.WriteString(`{` + strconv.Itoa(re.Min))
+			if re.Max != re.Min {
+				b.WriteByte(',')
+				if re.Max >= 0 {
+					b.WriteString(strconv.Itoa(re.Max))
+				}
+			}
+			b.WriteString(`}`)
+		}
+		if re.Flags&syntax.NonGreedy != 0 {
+			b.WriteByte('?')
+		}
+	case syntax.OpConcat:
+		for _, sub := range re.Sub {
+			group(sub)
+		}
+	case syntax.OpAlternate:
+		b.WriteString(`(?:`)
+		for i, sub := range re.Sub {
+			if i > 0 {
+				b.WriteByte('|')
+			}
+			writeRegexp(b, sub)
+		}
+		b.WriteString(`)`)
+	default:
+		// Not produced by syntax.Parse; an unparsable string makes
+		// newPrefixRegex return nil (no prefilter), never a wrong one.
+		b.WriteString(`(?P<`)
+	}
+}
+
+func writeRune(b *strings.Builder, r rune) {
+	b.WriteString(`\x{` + strconv.FormatInt(int64(r), 16) + `}`)
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"regexp/syntax"
 	"testing"
 
 	"github.com/leakgate/leakgate/leak"
@@ -235,7 +236,7 @@ func TestPrefixRegex(t *testing.T) {
 		if p := newPrefixRegex(tc.expr); p != nil {
 			got = p.String()
 		}
-		if got != tc.want {
+		if (got == "") != (tc.want == "") || got != "" && compiledProg(t, got) != compiledProg(t, tc.want) {
 			t.Errorf("%s: %s, want %s", tc.expr, got, tc.want)
 		}
 	}
@@ -269,4 +270,44 @@ func TestPathRunChecks(t *testing.T) {
 	if checked < 5 {
 		t.Fatalf("only %d matches checked", checked)
 	}
+}
+
+// TestPrefixRegexPrinter: the prefix regexes that writeRegexp prints
+// compile to the same programs as those (*syntax.Regexp).String prints.
+func TestPrefixRegexPrinter(t *testing.T) {
+	prog := func(expr string) string { return compiledProg(t, expr) }
+	n := 0
+	for _, r := range rules.Default().Rules {
+		ps := prefixSyntax(r.Regex)
+		if ps == nil {
+			continue
+		}
+		n++
+		want := prog(`^(?:` + ps.String() + `)`)
+		got := newPrefixRegex(r.Regex)
+		if got == nil {
+			t.Errorf("%s: no prefix regex", r.ID)
+			continue
+		}
+		if g := prog(got.String()); g != want {
+			t.Errorf("%s: %s\ncompiles to\n%s\nwant (from %s)\n%s", r.ID, got, g, ps, want)
+		}
+	}
+	if n < 100 {
+		t.Errorf("only %d rules with prefix regexes", n)
+	}
+}
+
+// compiledProg returns the program expr compiles to, as text.
+func compiledProg(t *testing.T, expr string) string {
+	t.Helper()
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		t.Fatalf("%s: %v", expr, err)
+	}
+	p, err := syntax.Compile(re.Simplify())
+	if err != nil {
+		t.Fatalf("%s: %v", expr, err)
+	}
+	return p.String()
 }

@@ -12,6 +12,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -65,10 +66,11 @@ type Git struct {
 	// or a Git LFS pointer), so that a cache can remember it.
 	Skip func(blob string)
 
-	c     counters
-	gc    gitCounters
-	mu    sync.Mutex
-	notes []string
+	c      counters
+	gc     gitCounters
+	mu     sync.Mutex
+	notes  []string
+	skipMu sync.Mutex
 }
 
 // GitStats counts what a Git source found besides what Stats says.
@@ -112,6 +114,16 @@ func (g *Git) Notes() []string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return append([]string(nil), g.notes...)
+}
+
+// skip tells Skip of a blob; the readers of readParallel call it from two
+// goroutines.
+func (g *Git) skip(blob string) {
+	if g.Skip != nil {
+		g.skipMu.Lock()
+		g.Skip(blob)
+		g.skipMu.Unlock()
+	}
 }
 
 func (g *Git) note(format string, args ...any) {
@@ -548,7 +560,71 @@ func (g *Git) read(ctx context.Context, l *listing, yield func(leak.Chunk, error
 	}
 	if g.Range == "" && !g.Staged && g.Revs == nil && len(todo) >= packOrderMin {
 		g.packOrder(ctx, l, todo)
+	} else if len(todo) >= parallelReadMin && runtime.NumCPU() > 1 {
+		g.readParallel(ctx, l, todo, limit, places, yield)
+		return
 	}
+	g.readAll(ctx, l, todo, limit, places, yield)
+}
+
+// parallelReadMin is the number of blobs from which a scan that does not
+// read in pack order (a --range, say) reads them through two git cat-file
+// processes: one git inflating blobs was the slowest stage of a 10-commit
+// range on the benchmark repository (1,098 blobs, 34.6 MB: 135 ms for one
+// cat-file, 88 ms for two on half the blobs each). A full-history scan
+// keeps one process reading in pack order, which git's delta cache needs.
+var parallelReadMin = 256
+
+// readParallel reads todo through two git cat-file processes, each on
+// every other blob, and yields what both read from this goroutine.
+func (g *Git) readParallel(ctx context.Context, l *listing, todo []int32, limit int64,
+	places func(*blobEntry) (leak.Origin, []leak.Origin), yield func(leak.Chunk, error) bool) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type item struct {
+		c   leak.Chunk
+		err error
+	}
+	items := make(chan item, 16)
+	send := func(c leak.Chunk, err error) bool {
+		select {
+		case items <- item{c, err}:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	var halves [2][]int32
+	for k, i := range todo {
+		halves[k%2] = append(halves[k%2], i)
+	}
+	var wg sync.WaitGroup
+	for _, h := range halves {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g.readAll(ctx, l, h, limit, places, send)
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(items)
+	}()
+	for it := range items {
+		if !yield(it.c, it.err) {
+			cancel()
+			for range items {
+				// Let the readers see the cancellation and stop.
+			}
+			return
+		}
+	}
+}
+
+// readAll reads todo through git cat-file, starting a new process after a
+// blob that made one fail.
+func (g *Git) readAll(ctx context.Context, l *listing, todo []int32, limit int64,
+	places func(*blobEntry) (leak.Origin, []leak.Origin), yield func(leak.Chunk, error) bool) {
 	for len(todo) > 0 {
 		done, err := g.catFile(ctx, l, todo, limit, places, yield)
 		if done < 0 || ctx.Err() != nil {
@@ -653,16 +729,12 @@ func (g *Git) catFile(ctx context.Context, l *listing, todo []int32, limit int64
 			continue
 		case "binary":
 			g.c.binary.Add(1)
-			if g.Skip != nil {
-				g.Skip(b.id)
-			}
+			g.skip(b.id)
 			continue
 		}
 		if lfsPointer(data) {
 			g.gc.lfs.Add(1)
-			if g.Skip != nil {
-				g.Skip(b.id)
-			}
+			g.skip(b.id)
 			continue
 		}
 		g.c.files.Add(1)

@@ -624,3 +624,53 @@ func TestGitPackOrderSameResult(t *testing.T) {
 		t.Errorf("pack order changed the result (-oldest first +pack order):\n%s", diff)
 	}
 }
+
+// Reading through two git cat-file processes (readParallel) yields the
+// same blobs, contents, places and errors as reading through one, and
+// stops when the consumer does.
+func TestGitParallelReadSameResult(t *testing.T) {
+	r := newTestRepo(t)
+	base := r.commit("base")
+	for i := range 12 {
+		r.write(fmt.Sprintf("f%d.txt", i%5), fmt.Sprintf("version %d of file %d\n", i, i%5))
+		r.write("same.txt", "unchanging\n")
+		r.write(fmt.Sprintf("big%d.txt", i), strings.Repeat(fmt.Sprintf("line %d\n", i), 1+i*(ChunkSize/40)))
+		r.commit(fmt.Sprintf("c%d", i))
+	}
+	r.write("gone.txt", "this blob goes missing\n")
+	r.commit("last")
+	gone := r.blob("this blob goes missing\n")
+	if err := os.Remove(filepath.Join(r.dir, ".git", "objects", gone[:2], gone[2:])); err != nil {
+		t.Fatal(err)
+	}
+	saved := parallelReadMin
+	defer func() { parallelReadMin = saved }()
+	for _, rng := range []string{"", base + "..HEAD"} {
+		parallelReadMin = 1 << 30
+		one := scanGit(t, &Git{Dir: r.dir, Range: rng})
+		parallelReadMin = 1
+		two := scanGit(t, &Git{Dir: r.dir, Range: rng})
+		if one.fatal != nil || two.fatal != nil {
+			t.Fatalf("fatal: %v %v", one.fatal, two.fatal)
+		}
+		if len(one.blobs) < 20 || len(one.errs) != 1 {
+			t.Fatalf("range %q: %d blobs, errors %v", rng, len(one.blobs), one.errs)
+		}
+		if diff := cmp.Diff(one.blobs, two.blobs); diff != "" {
+			t.Errorf("range %q: two readers changed the blobs (-one +two):\n%s", rng, diff)
+		}
+		if fmt.Sprint(one.errs) != fmt.Sprint(two.errs) {
+			t.Errorf("range %q: errors %v, with two readers %v", rng, one.errs, two.errs)
+		}
+		if one.source.Stats() != two.source.Stats() || one.source.GitStats() != two.source.GitStats() {
+			t.Errorf("range %q: stats %+v %+v, with two readers %+v %+v", rng,
+				one.source.Stats(), one.source.GitStats(), two.source.Stats(), two.source.GitStats())
+		}
+	}
+	n := 0
+	for range (&Git{Dir: r.dir}).Chunks(context.Background()) {
+		if n++; n == 3 {
+			break
+		}
+	}
+}

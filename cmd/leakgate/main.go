@@ -5,12 +5,24 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/leakgate/leakgate/internal/cli"
 )
 
+// gcPercent is the garbage collector's target (GOGC) unless the GOGC
+// environment variable sets one. A scan allocates every blob it reads and
+// keeps little: at Go's default of 100 the collector ran every ~20 MB of a
+// --range scan (8% of its CPU). At 400, a 10-commit --range on the benchmark
+// repository took 0.92x the time, and a full-history scan of it peaked at
+// 219 MB RSS instead of 165 MB.
+const gcPercent = 400
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
