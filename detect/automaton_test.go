@@ -166,32 +166,9 @@ func FuzzKeywordDFA(f *testing.F) {
 // $LEAKGATE_BENCH_CORPUS (or on generated code).
 func BenchmarkKeywordScan(b *testing.B) {
 	d, ac := refAutomata(b)
-	var files [][]byte
-	var total int64
-	if root := os.Getenv("LEAKGATE_BENCH_CORPUS"); root != "" {
-		n := 0
-		err := filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
-			if err != nil || !e.Type().IsRegular() {
-				return err
-			}
-			if n++; n%10 != 0 {
-				return nil
-			}
-			data, err := os.ReadFile(p)
-			files = append(files, data)
-			total += int64(len(data))
-			return err
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-	} else {
-		var sb []byte
-		for i := range 20000 {
-			sb = fmt.Appendf(sb, "\tclient.Config%d = request.Header.Get(%q) // token for the API key\n", i, "X-Value")
-		}
-		files, total = [][]byte{sb}, int64(len(sb))
-	}
+	files, total := benchSample(b, func(i int) string {
+		return fmt.Sprintf("\tclient.Config%d = request.Header.Get(%q) // token for the API key\n", i, "X-Value")
+	})
 	b.Run("dfa", func(b *testing.B) {
 		b.SetBytes(total)
 		for b.Loop() {

@@ -147,32 +147,9 @@ func FuzzFindEncoded(f *testing.F) {
 // BenchmarkFindEncoded compares findEncoded with the byte-by-byte scan on
 // every tenth file of $LEAKGATE_BENCH_CORPUS (or on generated code).
 func BenchmarkFindEncoded(b *testing.B) {
-	var files [][]byte
-	var total int64
-	if root := os.Getenv("LEAKGATE_BENCH_CORPUS"); root != "" {
-		n := 0
-		err := filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
-			if err != nil || !e.Type().IsRegular() {
-				return err
-			}
-			if n++; n%10 != 0 {
-				return nil
-			}
-			data, err := os.ReadFile(p)
-			files = append(files, data)
-			total += int64(len(data))
-			return err
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-	} else {
-		var sb []byte
-		for i := range 20000 {
-			sb = fmt.Appendf(sb, "\tclient.Config%d = request.Header.Get(%q) // dG9rZW4gPSBacjhOcTJMcFY2dFhr %%41\n", i, "X-Value")
-		}
-		files, total = [][]byte{sb}, int64(len(sb))
-	}
+	files, total := benchSample(b, func(i int) string {
+		return fmt.Sprintf("\tclient.Config%d = request.Header.Get(%q) // dG9rZW4gPSBacjhOcTJMcFY2dFhr %%41\n", i, "X-Value")
+	})
 	for _, bc := range []struct {
 		name string
 		f    func([]byte) []segment
@@ -186,4 +163,37 @@ func BenchmarkFindEncoded(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchSample returns every tenth file of $LEAKGATE_BENCH_CORPUS, or 20,000
+// generated lines when it is not set, and their total size.
+func benchSample(b *testing.B, line func(i int) string) ([][]byte, int64) {
+	b.Helper()
+	var files [][]byte
+	var total int64
+	root := os.Getenv("LEAKGATE_BENCH_CORPUS")
+	if root == "" {
+		var sb []byte
+		for i := range 20000 {
+			sb = append(sb, line(i)...)
+		}
+		return [][]byte{sb}, int64(len(sb))
+	}
+	n := 0
+	err := filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
+		if err != nil || !e.Type().IsRegular() {
+			return err
+		}
+		if n++; n%10 != 0 {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		files = append(files, data)
+		total += int64(len(data))
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return files, total
 }
