@@ -541,7 +541,7 @@ func (d *Detector) finish(c leak.Chunk, cands []candidate) []leak.Finding {
 func dropShadowed(cands []candidate) []candidate {
 	var specStart, specMaxEnd []int // specific spans by start, running max of ends
 	for _, c := range cands {
-		if !c.rule.Generic {
+		if !c.rule.Generic && !c.rule.Companion {
 			specStart = append(specStart, c.start)
 			e := c.end
 			if n := len(specMaxEnd); n > 0 && specMaxEnd[n-1] > e {
@@ -575,7 +575,9 @@ func dropShadowed(cands []candidate) []candidate {
 		} else {
 			plainEnd[c.rule] = max(plainEnd[c.rule], c.end)
 		}
-		keptEnd = max(keptEnd, c.end)
+		if !c.rule.Companion {
+			keptEnd = max(keptEnd, c.end)
+		}
 		out = append(out, c)
 	}
 	return out

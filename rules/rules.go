@@ -66,7 +66,12 @@ type Rule struct {
 	Anchor string `toml:"anchor"`
 	// Generic rules (keyword-context assignments) yield to a specific rule
 	// that finds the same secret.
-	Generic   bool      `toml:"generic"`
+	Generic bool `toml:"generic"`
+	// Companion rules find the other part of a credential, which is not a
+	// secret on its own (a shop's domain): their findings are never
+	// reported, never shadow other findings, and serve only to verify the
+	// secrets found near them.
+	Companion bool      `toml:"companion"`
 	Tags      []string  `toml:"tags"`
 	Allowlist Allowlist `toml:"allowlist"`
 	// Examples must each produce a finding of this rule; Counterexamples

@@ -45,7 +45,10 @@ type Config struct {
 
 // Result is what a scan found.
 type Result struct {
-	Findings   []leak.Finding
+	Findings []leak.Finding
+	// Companions are the findings of companion rules (the other part of a
+	// credential, not a secret): never reported, kept for verification.
+	Companions []leak.Finding
 	Summary    report.Summary
 	Suppressed int
 }
@@ -111,9 +114,20 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	slices.Sort(errs) // sources may report in any order
 	findings = dedupe(findings)
+	companion := map[string]bool{}
+	for _, r := range cfg.Detector.Rules().Rules {
+		if r.Companion {
+			companion[r.ID] = true
+		}
+	}
 	kept := findings[:0]
+	var companions []leak.Finding
 	suppressed := 0
 	for _, f := range findings {
+		if companion[f.RuleID] {
+			companions = append(companions, f)
+			continue
+		}
 		if cfg.Suppress[f.Fingerprint] {
 			suppressed++
 			continue
@@ -130,6 +144,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	return &Result{
 		Findings:   kept,
+		Companions: companions,
 		Suppressed: suppressed,
 		Summary: report.Summary{
 			Findings:        len(kept),

@@ -20,13 +20,12 @@ func init() { register("shopify", newShopify) }
 // a redirect) is unknown.
 //
 // A token is useless without its shop, so the verifier is Paired with the
-// rule "shopify-shop-domain": a finding of that rule near the token gives
-// the shop. The default rule set has no such rule on purpose, since every
-// rule's matches are reported as leaked secrets, and a shop domain is not
-// one. So by default every Shopify token comes back unknown ("no other part
+// rule "shopify-shop-domain": a finding of that rule near the token (in
+// the same file) gives the shop. It is a companion rule: a shop domain is
+// not a secret, so its findings are never reported, only used here. A
+// token with no shop domain in its file comes back unknown ("no other part
 // of this credential was found near it (shopify-shop-domain)"), without a
-// call. A user who wants the check adds a rule with that id whose secret is
-// the <shop>.myshopify.com host (or an https URL on it).
+// call.
 //
 // The shop host must match ^[a-z0-9][a-z0-9-]*\.myshopify\.com$: the token
 // is never sent to any other host named by a finding. [verify.endpoints]

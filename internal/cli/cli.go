@@ -270,7 +270,7 @@ func (e *env) scanPath(ctx context.Context, path string, f *scanFlags) (*scan.Re
 		e.gitNotes(gitSrc, cache, f)
 	}
 	if checker != nil {
-		res.Summary.Verification = verifyFindings(ctx, checker, res.Findings)
+		res.Summary.Verification = verifyFindings(ctx, checker, res.Findings, res.Companions...)
 		if baselined != nil {
 			keepLiveBaselined(res, baselined)
 		}

@@ -97,7 +97,7 @@ func (e *env) runPreCommit(ctx context.Context, f *scanFlags) error {
 		if err != nil {
 			return &exitError{code: scan.ExitIncomplete, err: err}
 		}
-		verifyFindings(ctx, checker, res.Findings)
+		verifyFindings(ctx, checker, res.Findings, res.Companions...)
 	}
 	if len(res.Findings) > 0 {
 		if err := report.WriteRejection(e.stderr, res.Findings, report.Rejection{

@@ -242,7 +242,7 @@ func (e *env) receiveVerify(ctx context.Context, f *receiveFlags, res *scan.Resu
 		return
 	}
 	checker.Attempts = 1 // no time to wait for a retry
-	res.Summary.Verification = verifyFindings(ctx, checker, res.Findings)
+	res.Summary.Verification = verifyFindings(ctx, checker, res.Findings, res.Companions...)
 }
 
 func deadlineOf(ctx context.Context) time.Time {

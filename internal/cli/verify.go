@@ -89,9 +89,18 @@ func (e *env) newChecker(root, config string, v *verifyFlags) (*verify.Checker, 
 	}, nil
 }
 
-// verifyFindings checks fs in place and returns the summary counts.
-func verifyFindings(ctx context.Context, c *verify.Checker, fs []leak.Finding) *report.Verification {
-	st := c.Verify(ctx, fs)
+// verifyFindings checks fs in place, with companions (findings of
+// companion rules, never reported) as the other parts of multi-part
+// credentials, and returns the counts over fs.
+func verifyFindings(ctx context.Context, c *verify.Checker, fs []leak.Finding, companions ...leak.Finding) *report.Verification {
+	all := fs
+	if len(companions) > 0 {
+		all = append(slices.Clip(fs), companions...)
+	}
+	st := c.Verify(ctx, all)
+	if len(companions) > 0 {
+		copy(fs, all[:len(fs)])
+	}
 	return countStatuses(fs, st.Calls)
 }
 

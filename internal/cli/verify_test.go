@@ -335,3 +335,38 @@ func TestNoRedactReportIsPrivate(t *testing.T) {
 		}
 	}
 }
+
+// A Shopify token is verified with the shop domain found in its file (a
+// companion rule's finding), and the domain itself is never reported.
+func TestScanVerifyShopifyCompanion(t *testing.T) {
+	var mu sync.Mutex
+	var paths []string
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.Path)
+		mu.Unlock()
+		fmt.Fprint(w, `{"shop":{"name":"Acme Goods","myshopify_domain":"acme-goods.myshopify.com"}}`)
+	}))
+	defer fake.Close()
+	tok := "shpat_" + strings.Repeat("a7863c4a", 4)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "shop.env"), []byte("SHOPIFY_SHOP=acme-goods.myshopify.com\nSHOPIFY_ACCESS_TOKEN="+tok+"\n"), 0o644)
+	cfg := filepath.Join(t.TempDir(), "c.toml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("[verify.endpoints]\nshopify = %q\n", fake.URL)), 0o644)
+
+	code, out, stderr := runMain(t, "scan", "--no-git", "--verify", "-c", cfg, "-f", "json", dir)
+	rep := decodeReport(t, out)
+	if code != 1 || len(rep.Findings) != 1 || rep.Findings[0].Rule != "shopify-access-token" {
+		t.Fatalf("exit %d, findings %+v\n%s", code, rep.Findings, stderr)
+	}
+	if f := rep.Findings[0]; f.Status != "live" || !strings.Contains(f.Identity, "Acme Goods") {
+		t.Errorf("token: %+v", f)
+	}
+	if len(paths) != 1 || !strings.HasSuffix(paths[0], "/shop.json") {
+		t.Errorf("provider calls: %v", paths)
+	}
+	// Without --verify the domain is not reported either.
+	if code, out, _ := runMain(t, "scan", "--no-git", "-f", "json", dir); code != 1 || len(decodeReport(t, out).Findings) != 1 {
+		t.Errorf("without --verify: exit %d\n%s", code, out)
+	}
+}
