@@ -182,11 +182,19 @@ func (e *env) runAction(ctx context.Context, path string, f *actionFlags, getenv
 	}); err != nil {
 		problems = append(problems, fmt.Errorf("sarif: %w", err))
 	}
+	var final error // the step's outcome: the gate, then any remediation failure
 	if runErr == nil {
 		if err := e.actionLog(res, format, f); err != nil {
 			problems = append(problems, err)
 		}
 		e.warnings(res, format, &f.scanFlags)
+		// Remediate before the outputs are written, so that exit-code says
+		// how the step really ends.
+		final = withRemediation(gateError(failOn, res), e.scanRemediate(ctx, res, &f.scanFlags))
+		var ee *exitError
+		if errors.As(final, &ee) {
+			code = ee.code
+		}
 	}
 	opt := report.GitHubOptions{Scope: scope, ExitCode: code, SARIFFile: relOrSelf(gh.workspace, sarifPath)}
 	if err := report.WriteGitHubAnnotations(e.stdout, rep, opt); err != nil {
@@ -218,7 +226,7 @@ func (e *env) runAction(ctx context.Context, path string, f *actionFlags, getenv
 	if len(problems) > 0 && code == scan.ExitPass {
 		return &exitError{code: scan.ExitIncomplete}
 	}
-	return withRemediation(gateError(failOn, res), e.scanRemediate(ctx, res, &f.scanFlags))
+	return final
 }
 
 // actionPolicy checks the flags that scan would check first, so that a
