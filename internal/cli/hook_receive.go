@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/leakgate/leakgate/detect"
+	"github.com/leakgate/leakgate/leak"
 	"github.com/leakgate/leakgate/report"
 	"github.com/leakgate/leakgate/rules"
 	"github.com/leakgate/leakgate/scan"
@@ -361,6 +362,7 @@ func (e *env) bypassHint(out pusher, f *receiveFlags) {
 // receiveBypass handles a push with the bypass option: allowed (and
 // recorded) only with --allow-bypass and a reason.
 func (e *env) receiveBypass(out pusher, audit *auditLog, f *receiveFlags, reason string) error {
+	reason = redactReason(f, reason)
 	if !f.allowBypass {
 		audit.write(auditEvent{Event: "bypass-refused", Reason: reason})
 		out.line("leakgate: push rejected: bypass is not allowed on this server (push option %s).", bypassOption)
@@ -383,6 +385,23 @@ func (e *env) receiveBypass(out pusher, audit *auditLog, f *receiveFlags, reason
 	}
 	out.line("leakgate: warning: secret scan skipped at the pusher's request (%s); recorded in the audit log.", printableReason(reason))
 	return nil
+}
+
+// redactReason redacts any secret the pusher pasted into a bypass reason
+// before it reaches the audit log or the terminal.
+func redactReason(f *receiveFlags, reason string) string {
+	if reason == "" {
+		return reason
+	}
+	det, err := loadDetector(f)
+	if err != nil {
+		return leak.Redact(reason) // cannot check it: keep none of it
+	}
+	found := det.Detect(leak.Chunk{Data: []byte(reason), Origin: leak.Origin{Path: "push-option", Line: 1, Column: 1}})
+	for _, fd := range found {
+		reason = strings.ReplaceAll(reason, fd.Secret.Reveal(), fd.Secret.Redacted())
+	}
+	return reason
 }
 
 func printableReason(s string) string {
