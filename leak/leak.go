@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -127,6 +128,26 @@ type Finding struct {
 	// reads it there (a database password needs its URL). It is as
 	// dangerous as the secret, so it is a Secret, and reports never show it.
 	Context Secret
+}
+
+// Scrub replaces every secret in s by its redacted form: as written, and
+// as a query string, a URL path or URL user info would encode it. Error
+// texts pass through it before they are shown or logged, because a library
+// may quote a request (or a connection string) that carried the secret.
+// Secrets shorter than 4 bytes are left alone.
+func Scrub(s string, secrets ...Secret) string {
+	for _, sec := range secrets {
+		if sec.Len() < 4 {
+			continue
+		}
+		raw := sec.Reveal()
+		for _, form := range []string{raw, url.QueryEscape(raw), url.PathEscape(raw), url.UserPassword("x", raw).String()[2:]} {
+			if len(form) >= 4 {
+				s = strings.ReplaceAll(s, form, sec.Redacted())
+			}
+		}
+	}
+	return s
 }
 
 // MaxContext bounds Finding.Context.

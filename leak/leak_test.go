@@ -64,3 +64,22 @@ func TestFingerprint(t *testing.T) {
 		t.Error("fingerprints collide")
 	}
 }
+
+func TestScrub(t *testing.T) {
+	t.Parallel()
+	sec := NewSecret("p@ss/w:rd+Zq8Lr2")
+	for _, in := range []string{
+		"dial failed for postgres://u:p@ss/w:rd+Zq8Lr2@h/db",         // as written
+		"GET /x?key=p%40ss%2Fw%3Ard%2BZq8Lr2 failed",                 // query string
+		"GET /bot/p@ss%2Fw:rd+Zq8Lr2/getMe failed",                   // URL path
+		"cannot connect to postgres://u:p%40ss%2Fw%3Ard+Zq8Lr2@h/db", // user info
+	} {
+		out := Scrub(in, sec, NewSecret("ab"))
+		if strings.Contains(out, "Zq8Lr2") || !strings.Contains(out, sec.Redacted()) {
+			t.Errorf("Scrub(%q) = %q", in, out)
+		}
+	}
+	if got := Scrub("abc abc", NewSecret("abc")); got != "abc abc" {
+		t.Errorf("a secret under 4 bytes was scrubbed: %q", got)
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
-	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -785,14 +784,5 @@ func scrub(s string, t *Target) string {
 	for _, k := range keys {
 		secrets = append(secrets, t.Companions[k])
 	}
-	for _, sec := range secrets {
-		if sec.Len() < 4 {
-			continue
-		}
-		raw := sec.Reveal()
-		for _, form := range []string{raw, url.QueryEscape(raw), url.PathEscape(raw)} {
-			s = strings.ReplaceAll(s, form, sec.Redacted())
-		}
-	}
-	return s
+	return leak.Scrub(s, secrets...)
 }

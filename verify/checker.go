@@ -305,12 +305,7 @@ func scrub(s string, cr Credential) string {
 	for _, x := range cr.Extras {
 		parts = append(parts, x)
 	}
-	for _, sec := range parts {
-		if sec.Len() >= 4 {
-			s = strings.ReplaceAll(s, sec.Reveal(), sec.Redacted())
-		}
-	}
-	return s
+	return leak.Scrub(s, parts...)
 }
 
 // place identifies where a finding is: companions are looked for among the

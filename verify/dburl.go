@@ -92,14 +92,7 @@ func dbSchemeByte(b byte) bool {
 // driver error can quote the connection string.
 func dbScrub(s string, secrets ...string) string {
 	for _, sec := range secrets {
-		if len(sec) < 4 {
-			continue
-		}
-		for _, form := range []string{sec, url.QueryEscape(sec), url.PathEscape(sec), url.UserPassword("x", sec).String()[2:]} {
-			if len(form) >= 4 {
-				s = strings.ReplaceAll(s, form, leak.Redact(sec))
-			}
-		}
+		s = leak.Scrub(s, leak.NewSecret(sec))
 	}
 	return s
 }
