@@ -356,18 +356,8 @@ func loadRules(root, config string) (*rules.Set, error) {
 func loadSuppressions(root, baseline string) (map[string]bool, error) {
 	sup := map[string]bool{}
 	if data, err := os.ReadFile(filepath.Join(root, ".leakgateignore")); err == nil {
-		for i, line := range strings.Split(string(data), "\n") {
-			if k := strings.IndexByte(line, '#'); k >= 0 {
-				line = line[:k]
-			}
-			line = strings.TrimSpace(line)
-			if line == "" {
-				continue
-			}
-			if !isFingerprint(line) {
-				return nil, fmt.Errorf(".leakgateignore:%d: %q is not a fingerprint (64 hex digits)", i+1, line)
-			}
-			sup[strings.ToLower(line)] = true
+		if bad := addFingerprints(sup, data); len(bad) > 0 {
+			return nil, fmt.Errorf(".leakgateignore:%s is not a fingerprint (64 hex digits)", bad[0])
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf(".leakgateignore: %w", unwrapOS(err))

@@ -213,7 +213,7 @@ func (e *env) runPreReceive(ctx context.Context, f *receiveFlags, start time.Tim
 	}
 	for _, data := range ignores {
 		for _, bad := range addFingerprints(suppress, data) {
-			out.line("leakgate: warning: .leakgateignore: %q is not a fingerprint (64 hex digits): ignored", bad)
+			out.line("leakgate: warning: .leakgateignore:%s is not a fingerprint (64 hex digits): ignored", bad)
 		}
 	}
 	res, err := scan.Run(ctx, scan.Config{Source: src, Detector: l.det, Jobs: f.jobs, Suppress: suppress})
@@ -429,9 +429,9 @@ func loadBaseline(path string) (map[string]bool, error) {
 
 // addFingerprints adds the fingerprints of a .leakgateignore file (one per
 // line, "#" starts a comment) to sup, and returns the lines that are not
-// fingerprints.
+// fingerprints, each as `N: "text"`.
 func addFingerprints(sup map[string]bool, data []byte) (bad []string) {
-	for _, line := range strings.Split(string(data), "\n") {
+	for i, line := range strings.Split(string(data), "\n") {
 		if k := strings.IndexByte(line, '#'); k >= 0 {
 			line = line[:k]
 		}
@@ -440,7 +440,7 @@ func addFingerprints(sup map[string]bool, data []byte) (bad []string) {
 			continue
 		}
 		if !isFingerprint(line) {
-			bad = append(bad, line)
+			bad = append(bad, fmt.Sprintf("%d: %q", i+1, line))
 			continue
 		}
 		sup[strings.ToLower(line)] = true

@@ -133,7 +133,7 @@ func TestAddFingerprints(t *testing.T) {
 	if !sup[fp] || len(sup) != 1 {
 		t.Errorf("sup = %v", sup)
 	}
-	if diff := cmp.Diff([]string{"not-a-fingerprint"}, bad); diff != "" {
+	if diff := cmp.Diff([]string{`4: "not-a-fingerprint"`}, bad); diff != "" {
 		t.Errorf("bad (-want +got):\n%s", diff)
 	}
 }
