@@ -74,7 +74,7 @@ func (c *Checker) Verify(ctx context.Context, fs []leak.Finding) Stats {
 	ctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
 
-	groups := groupByPlace(fs)
+	ix := indexByPlace(fs)
 	type task struct {
 		v     Verifier
 		creds []Credential
@@ -93,7 +93,7 @@ func (c *Checker) Verify(ctx context.Context, fs []leak.Finding) Stats {
 			st.Unsupported++
 			continue
 		}
-		creds := c.credentials(v, fs, i, groups)
+		creds := c.credentials(v, fs, i, ix)
 		if len(creds) == 0 {
 			f.Status = leak.Unknown
 			f.StatusReason = "no other part of this credential was found near it (" + strings.Join(companionsOf(v, f.RuleID), ", ") + ")"
@@ -312,13 +312,79 @@ func scrub(s string, cr Credential) string {
 // findings of the same file at the same commit.
 type place struct{ commit, path string }
 
-func groupByPlace(fs []leak.Finding) map[place][]int {
-	g := map[place][]int{}
+// placeIndex lists, for each place and rule, the indexes of its findings in
+// file order (line, then offset), so the nearest findings of a rule are
+// found by a binary search and a short walk, not a pass over the file's
+// findings: a dump of thousands of keys in one file stays linear.
+type placeIndex map[place]map[string][]int
+
+func indexByPlace(fs []leak.Finding) placeIndex {
+	ix := placeIndex{}
 	for i := range fs {
 		p := place{fs[i].Origin.Commit, fs[i].Origin.Path}
-		g[p] = append(g[p], i)
+		if ix[p] == nil {
+			ix[p] = map[string][]int{}
+		}
+		ix[p][fs[i].RuleID] = append(ix[p][fs[i].RuleID], i)
 	}
-	return g
+	for _, byRule := range ix {
+		for _, list := range byRule {
+			sort.SliceStable(list, func(a, b int) bool { return fileOrder(&fs[list[a]], &fs[list[b]]) })
+		}
+	}
+	return ix
+}
+
+func fileOrder(a, b *leak.Finding) bool {
+	if a.Origin.Line != b.Origin.Line {
+		return a.Origin.Line < b.Origin.Line
+	}
+	return a.Offset < b.Offset
+}
+
+// distance orders findings by how near they are to each other: by line,
+// then by byte offset (a report read back from JSON has lines but no
+// offsets).
+func distance(a, b *leak.Finding) int {
+	return abs(a.Origin.Line-b.Origin.Line)<<32 | abs(a.Offset-b.Offset)
+}
+
+// near returns up to k findings of rules in fs[i]'s file with distinct
+// secrets other than fs[i]'s own, nearest first. The k nearest overall are
+// among the k nearest on each side in each rule's list, so each side is
+// walked only until it has k distinct secrets.
+func (ix placeIndex) near(fs []leak.Finding, i int, rules []string, k int) []int {
+	f := &fs[i]
+	byRule := ix[place{f.Origin.Commit, f.Origin.Path}]
+	var cands []int
+	for _, r := range rules {
+		list := byRule[r]
+		pos := sort.Search(len(list), func(n int) bool { return !fileOrder(&fs[list[n]], f) })
+		for _, step := range []int{-1, 1} {
+			seen := map[string]bool{f.Secret.Reveal(): true}
+			n := pos
+			if step < 0 {
+				n = pos - 1
+			}
+			for ; n >= 0 && n < len(list) && len(seen) <= k; n += step {
+				j := list[n]
+				if sec := fs[j].Secret.Reveal(); j != i && !seen[sec] {
+					seen[sec] = true
+					cands = append(cands, j)
+				}
+			}
+		}
+	}
+	sort.SliceStable(cands, func(a, b int) bool { return distance(&fs[cands[a]], f) < distance(&fs[cands[b]], f) })
+	out := cands[:0]
+	seen := map[string]bool{}
+	for _, j := range cands {
+		if sec := fs[j].Secret.Reveal(); !seen[sec] && len(out) < k {
+			seen[sec] = true
+			out = append(out, j)
+		}
+	}
+	return out
 }
 
 func companionsOf(v Verifier, rule string) []string {
@@ -330,86 +396,37 @@ func companionsOf(v Verifier, rule string) []string {
 
 // credentials returns the credentials to try for f: its secret alone, or
 // paired with each of the nearest findings of a companion rule in the same
-// file (at most MaxCompanions, nearest first, distinct secrets).
-func (c *Checker) credentials(v Verifier, fs []leak.Finding, i int, groups map[place][]int) []Credential {
-	creds := c.pairs(v, fs, i, groups)
+// file (at most MaxCompanions, nearest first, distinct secrets), with the
+// nearest finding of each further part a MultiPart verifier asks for.
+func (c *Checker) credentials(v Verifier, fs []leak.Finding, i int, ix placeIndex) []Credential {
+	f := &fs[i]
+	creds := []Credential{{Rule: f.RuleID, Secret: f.Secret}}
+	if comp := companionsOf(v, f.RuleID); len(comp) > 0 {
+		creds = creds[:0]
+		for _, j := range ix.near(fs, i, comp, c.MaxCompanions) {
+			creds = append(creds, Credential{Rule: f.RuleID, Secret: f.Secret, Companion: fs[j].Secret, CompanionRule: fs[j].RuleID})
+		}
+	}
 	if _, ok := v.(Contextual); ok {
 		for k := range creds {
-			creds[k].Context = fs[i].Context
+			creds[k].Context = f.Context
 		}
 	}
 	if mp, ok := v.(MultiPart); ok {
-		extras := nearest(fs, i, groups, mp.Extras(fs[i].RuleID))
+		var extras map[string]leak.Secret
+		for _, r := range mp.Extras(f.RuleID) {
+			if near := ix.near(fs, i, []string{r}, 1); len(near) > 0 {
+				if extras == nil {
+					extras = map[string]leak.Secret{}
+				}
+				extras[r] = fs[near[0]].Secret
+			}
+		}
 		for k := range creds {
 			creds[k].Extras = extras
 		}
 	}
 	return creds
-}
-
-// nearest returns, for each of rules, the secret of the finding of that
-// rule nearest to fs[i] in the same file.
-func nearest(fs []leak.Finding, i int, groups map[place][]int, rules []string) map[string]leak.Secret {
-	f := &fs[i]
-	out := map[string]leak.Secret{}
-	best := map[string]int{}
-	for _, r := range rules {
-		for _, j := range groups[place{f.Origin.Commit, f.Origin.Path}] {
-			g := &fs[j]
-			if j == i || g.RuleID != r {
-				continue
-			}
-			d := abs(g.Origin.Line-f.Origin.Line)<<32 | abs(g.Offset-f.Offset)
-			if b, ok := best[r]; !ok || d < b {
-				best[r], out[r] = d, g.Secret
-			}
-		}
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	return out
-}
-
-// pairs returns f's secret alone, or paired with each nearby companion.
-func (c *Checker) pairs(v Verifier, fs []leak.Finding, i int, groups map[place][]int) []Credential {
-	f := &fs[i]
-	comp := companionsOf(v, f.RuleID)
-	if len(comp) == 0 {
-		return []Credential{{Rule: f.RuleID, Secret: f.Secret}}
-	}
-	want := map[string]bool{}
-	for _, r := range comp {
-		want[r] = true
-	}
-	type candidate struct {
-		j, dist int
-	}
-	var cands []candidate
-	for _, j := range groups[place{f.Origin.Commit, f.Origin.Path}] {
-		g := &fs[j]
-		if j == i || !want[g.RuleID] || g.Secret.Reveal() == f.Secret.Reveal() {
-			continue
-		}
-		// Nearest by line, then by byte offset (a report read back from
-		// JSON has lines but no offsets).
-		cands = append(cands, candidate{j, abs(g.Origin.Line-f.Origin.Line)<<32 | abs(g.Offset-f.Offset)})
-	}
-	sort.SliceStable(cands, func(a, b int) bool { return cands[a].dist < cands[b].dist })
-	var out []Credential
-	seen := map[string]bool{}
-	for _, cd := range cands {
-		g := &fs[cd.j]
-		if seen[g.Secret.Reveal()] {
-			continue
-		}
-		seen[g.Secret.Reveal()] = true
-		out = append(out, Credential{Rule: f.RuleID, Secret: f.Secret, Companion: g.Secret, CompanionRule: g.RuleID})
-		if len(out) == c.MaxCompanions {
-			break
-		}
-	}
-	return out
 }
 
 func abs(n int) int {

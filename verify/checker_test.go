@@ -3,8 +3,11 @@ package verify
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -271,4 +274,58 @@ func TestEndpoint(t *testing.T) {
 	if got := o.Endpoint("slack", "https://slack.com/api"); got != "https://slack.com/api" {
 		t.Errorf("slack endpoint %q", got)
 	}
+}
+
+// The index-based search for nearby companions finds exactly what a pass
+// over every finding of the file would, nearest first.
+func TestNearMatchesBruteForce(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(1, 2))
+	for round := range 200 {
+		var fs []leak.Finding
+		n := 1 + r.IntN(40)
+		for range n {
+			rule := []string{"id", "secret", "other"}[r.IntN(3)]
+			line := 1 + r.IntN(15)
+			fs = append(fs, leak.Finding{RuleID: rule, Secret: leak.NewSecret(fmt.Sprintf("s%d", r.IntN(8))),
+				Origin: leak.Origin{Path: []string{"a", "b"}[r.IntN(2)], Line: line}, Offset: line*100 + r.IntN(100)})
+		}
+		ix := indexByPlace(fs)
+		for i := range fs {
+			k := 1 + r.IntN(3)
+			got := ix.near(fs, i, []string{"secret", "other"}, k)
+			want := bruteNear(fs, i, []string{"secret", "other"}, k)
+			if len(got) != len(want) {
+				t.Fatalf("round %d finding %d: near %v, brute force %v", round, i, got, want)
+			}
+			for x := range got {
+				// Equal distances may break ties differently; the ranks must match.
+				if distance(&fs[got[x]], &fs[i]) != distance(&fs[want[x]], &fs[i]) {
+					t.Fatalf("round %d finding %d: near %v, brute force %v", round, i, got, want)
+				}
+			}
+		}
+	}
+}
+
+// bruteNear is the obvious search near replaces.
+func bruteNear(fs []leak.Finding, i int, rules []string, k int) []int {
+	f := &fs[i]
+	var cands []int
+	for j := range fs {
+		g := &fs[j]
+		if j != i && slices.Contains(rules, g.RuleID) && g.Origin.Path == f.Origin.Path && g.Secret != f.Secret {
+			cands = append(cands, j)
+		}
+	}
+	sort.SliceStable(cands, func(a, b int) bool { return distance(&fs[cands[a]], f) < distance(&fs[cands[b]], f) })
+	var out []int
+	seen := map[string]bool{}
+	for _, j := range cands {
+		if s := fs[j].Secret.Reveal(); !seen[s] && len(out) < k {
+			seen[s] = true
+			out = append(out, j)
+		}
+	}
+	return out
 }
