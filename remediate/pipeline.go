@@ -84,52 +84,75 @@ func TargetsFromFindings(findings []leak.Finding, redacted bool) []*Target {
 	if redacted {
 		return out
 	}
+	// Per file and rule, the findings in line order: the nearest companion
+	// is found by a binary search, not a pass over the file's findings.
 	type place struct{ commit, path string }
-	at := map[place][]int{}
+	at := map[place]map[string][]int{}
 	for i := range findings {
 		p := place{findings[i].Origin.Commit, findings[i].Origin.Path}
-		at[p] = append(at[p], i)
+		if at[p] == nil {
+			at[p] = map[string][]int{}
+		}
+		at[p][findings[i].RuleID] = append(at[p][findings[i].RuleID], i)
+	}
+	for _, byRule := range at {
+		for _, list := range byRule {
+			sort.SliceStable(list, func(a, b int) bool { return findings[list[a]].Origin.Line < findings[list[b]].Origin.Line })
+		}
 	}
 	for i := range findings {
 		f := &findings[i]
-		comp := companionsOf(f.RuleID)
-		if len(comp) == 0 {
-			continue
-		}
 		t := byFP[f.Fingerprint]
-		want := map[string]bool{}
-		for _, r := range comp {
-			want[r] = true
-		}
-		best := map[string]int{} // rule -> distance of the attached companion
-		for _, j := range at[place{f.Origin.Commit, f.Origin.Path}] {
+		for _, r := range companionsOf(f.RuleID) {
+			if _, has := t.Companions[r]; has {
+				continue // attached from an earlier location of the secret
+			}
+			j := nearestByLine(findings, at[place{f.Origin.Commit, f.Origin.Path}][r], f)
+			if j < 0 {
+				continue
+			}
 			g := &findings[j]
-			if !want[g.RuleID] || g.Fingerprint == f.Fingerprint {
-				continue
-			}
-			d := g.Origin.Line - f.Origin.Line
-			if d < 0 {
-				d = -d
-			}
-			if old, ok := best[g.RuleID]; ok && old <= d {
-				continue
-			}
-			if _, has := t.Companions[g.RuleID]; has {
-				if _, mine := best[g.RuleID]; !mine {
-					continue // attached from an earlier location of the secret
-				}
-			}
-			best[g.RuleID] = d
 			if t.Companions == nil {
 				t.Companions = map[string]leak.Secret{}
 			}
-			t.Companions[g.RuleID] = g.Secret
+			t.Companions[r] = g.Secret
 			if c := byFP[g.Fingerprint]; c != nil && c.CoveredBy == "" {
 				c.CoveredBy = t.Fingerprint
 			}
 		}
 	}
 	return out
+}
+
+// nearestByLine returns, of list (indexes into findings in line order), the
+// finding nearest to f by line with another fingerprint, the first in
+// findings order on a tie; -1 when there is none.
+func nearestByLine(findings []leak.Finding, list []int, f *leak.Finding) int {
+	pos := sort.Search(len(list), func(n int) bool { return findings[list[n]].Origin.Line >= f.Origin.Line })
+	best, bestD := -1, 0
+	consider := func(j int) bool { // reports whether the walk may go on
+		g := &findings[j]
+		if g.Fingerprint == f.Fingerprint {
+			return true
+		}
+		d := g.Origin.Line - f.Origin.Line
+		if d < 0 {
+			d = -d
+		}
+		switch {
+		case best < 0 || d < bestD || d == bestD && j < best:
+			best, bestD = j, d
+			return true
+		case d == bestD:
+			return true
+		}
+		return false // farther than the best: so is everything beyond
+	}
+	for n := pos; n < len(list) && consider(list[n]); n++ {
+	}
+	for n := pos - 1; n >= 0 && consider(list[n]); n-- {
+	}
+	return best
 }
 
 func rank(s leak.Status) int {

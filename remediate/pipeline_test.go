@@ -5,8 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -309,4 +312,37 @@ func TestPlanJSON(t *testing.T) {
 		ids[s.ID] = true
 	}
 	noSecret(t, []string{fakeSecret}, nil, b.String())
+}
+
+// nearestByLine finds what a pass over every finding of the list would:
+// the nearest line with another fingerprint, the first on a tie.
+func TestNearestByLine(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(3, 4))
+	for round := range 300 {
+		var fs []leak.Finding
+		for range 1 + r.IntN(30) {
+			fs = append(fs, leak.Finding{Fingerprint: fmt.Sprint(r.IntN(4)), Origin: leak.Origin{Line: 1 + r.IntN(20)}})
+		}
+		list := make([]int, len(fs))
+		for i := range list {
+			list[i] = i
+		}
+		sort.SliceStable(list, func(a, b int) bool { return fs[list[a]].Origin.Line < fs[list[b]].Origin.Line })
+		for i := range fs {
+			want, wantD := -1, 0
+			for j := range fs {
+				d := fs[j].Origin.Line - fs[i].Origin.Line
+				if d < 0 {
+					d = -d
+				}
+				if fs[j].Fingerprint != fs[i].Fingerprint && (want < 0 || d < wantD) {
+					want, wantD = j, d
+				}
+			}
+			if got := nearestByLine(fs, list, &fs[i]); got != want {
+				t.Fatalf("round %d finding %d: got %d, want %d", round, i, got, want)
+			}
+		}
+	}
 }
