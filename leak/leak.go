@@ -206,4 +206,19 @@ type Chunk struct {
 	// same blob at other paths or commits). The content is scanned once and
 	// each of its findings is reported at Origin and at every place in Also.
 	Also []Origin
+	// Narrow, when set, says which parts of Data are new: a blob from git
+	// history that changed an earlier version of its file is scanned only
+	// where its lines differ from that version (plus a few lines of
+	// context), and only findings that touch a changed line are kept, so
+	// that a secret is reported by the commit that added it, not again by
+	// every later commit that edits the file. Narrow may wait for the
+	// earlier version's chunk to be narrowed: a consumer must call it
+	// exactly once for every chunk that has it, before detection, from a
+	// goroutine that does not hold up chunks yielded earlier. keep is nil
+	// when every finding is kept; regions nil means nothing to scan.
+	Narrow func() (regions []Region, keep func(start, end int) bool)
 }
+
+// Region is a part of a chunk's Data to scan: Data[Start:End], which
+// begins a line; Line is the 1-based number of that line in the file.
+type Region struct{ Start, End, Line int }

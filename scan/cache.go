@@ -62,7 +62,10 @@ type cachedFinding struct {
 	Context string `json:"ctx,omitempty"`
 }
 
-const cacheMagic = "leakgate-cache 1"
+// cacheMagic heads the file. Version 2: a blob compared with the version of
+// its file that it replaced is keyed "<blob>^<parent>..." (what it reports
+// depends on its parents), and its entry holds only what it added.
+const cacheMagic = "leakgate-cache 2"
 
 // OpenCache reads the cache at path for a rule set; version identifies the
 // rule set and detector options (a different version discards the file's
@@ -79,6 +82,11 @@ func OpenCache(path, version string, set *rules.Set) (*Cache, error) {
 	defer f.Close()
 	r := bufio.NewReaderSize(f, 1<<20)
 	head, err := r.ReadString('\n')
+	if err == nil && strings.HasPrefix(head, "leakgate-cache ") && !strings.HasPrefix(head, cacheMagic+" ") {
+		c.Reset = "made by another version of leakgate"
+		c.dirty = true
+		return c, nil
+	}
 	if err != nil || !strings.HasPrefix(head, cacheMagic+" ") {
 		c.Reset = "not a leakgate cache file"
 		c.dirty = true
@@ -151,14 +159,16 @@ func (c *Cache) Len() int {
 	return len(c.entries)
 }
 
-// Known reports whether blob was scanned for every one of its places (for
-// source.Git.Known).
+// Known reports whether blob (a cache key: see cacheMagic) was scanned for
+// every one of its places (for source.Git.Known).
 func (c *Cache) Known(blob string, places []leak.Origin) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.entries[blob]
 	if e == nil {
-		return false
+		// A binary blob is remembered by its id alone.
+		id, _, compared := strings.Cut(blob, "^")
+		return compared && c.entries[id] != nil && c.entries[id].skipped
 	}
 	if e.skipped {
 		return true

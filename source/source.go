@@ -72,11 +72,24 @@ func IsBinary(data []byte) bool {
 	return false
 }
 
+// Split cuts data, whose first byte is at column 1 of line, into pieces of
+// at most ChunkSize bytes, preferring line ends (an enormous line is cut
+// with an Overlap); yield receives each piece with its offset in data and
+// the line and column of its first byte.
+func Split(data []byte, line int, yield func(piece []byte, offset int64, line, col int) bool) bool {
+	return splitFrom(data, position{line: line, col: 1}, func(piece []byte, off int64, p position) bool {
+		return yield(piece, off, p.line, p.col)
+	})
+}
+
 // split cuts data into chunks of at most ChunkSize bytes, preferring line
 // ends; yield receives each piece with its offset and the position of its
 // first byte.
 func split(data []byte, yield func(piece []byte, offset int64, p position) bool) bool {
-	p := position{line: 1, col: 1}
+	return splitFrom(data, position{line: 1, col: 1}, yield)
+}
+
+func splitFrom(data []byte, p position, yield func(piece []byte, offset int64, p position) bool) bool {
 	for off := 0; off < len(data); {
 		end := off + ChunkSize
 		next := end

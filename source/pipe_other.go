@@ -1,0 +1,7 @@
+//go:build !linux
+
+package source
+
+import "io"
+
+func widenPipe(io.Reader) {}
