@@ -63,7 +63,7 @@ type cachedFinding struct {
 }
 
 // cacheMagic heads the file. Version 2: a blob compared with the version of
-// its file that it replaced is keyed "<blob>^<parent>..." (what it reports
+// its file that it replaced is keyed "<blob>^<parent prefix>..." (what it reports
 // depends on its parents), and its entry holds only what it added.
 const cacheMagic = "leakgate-cache 2"
 

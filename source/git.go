@@ -573,9 +573,10 @@ func (g *Git) read(ctx context.Context, l *listing, yield func(leak.Chunk, error
 		b := &l.blobs[i]
 		if g.Known != nil {
 			first, also := places(b)
-			if g.Known(d.key(int32(i)), append([]leak.Origin{first}, also...)) {
+			key := d.key(int32(i))
+			if g.Known(key, append([]leak.Origin{first}, also...)) {
 				g.gc.known.Add(1)
-				if !yield(leak.Chunk{Blob: d.key(int32(i)), Origin: first, Also: also}, nil) {
+				if !yield(leak.Chunk{Blob: key, Origin: first, Also: also}, nil) {
 					return
 				}
 				continue
@@ -653,12 +654,12 @@ func (g *Git) read(ctx context.Context, l *listing, yield func(leak.Chunk, error
 // a --range say, are added to it as base entries). A blob is compared when
 // it has one place and that place replaced a file; a blob at several
 // places is scanned whole (what is new differs from place to place).
-func (g *Git) planDiffs(l *listing) map[int32][]int32 {
-	if g.AllLines {
-		return nil
-	}
-	diff := map[int32][]int32{}
+func (g *Git) planDiffs(l *listing) [][]int32 {
 	listed := len(l.blobs)
+	if g.AllLines {
+		return make([][]int32, listed)
+	}
+	diff := make([][]int32, listed)
 	for i := range listed {
 		b := &l.blobs[i]
 		if len(b.places) != 1 || len(b.places[0].parents) == 0 {
@@ -675,9 +676,10 @@ func (g *Git) planDiffs(l *listing) map[int32][]int32 {
 			}
 			ps = append(ps, p)
 		}
-		diff[int32(i)] = ps
+		diff[i] = ps
 	}
-	return diff
+	// Indexes of the base entries have no parents to compare with.
+	return append(diff, make([][]int32, len(l.blobs)-listed)...)
 }
 
 // Blob states during the read phase.
@@ -705,7 +707,7 @@ type delivery struct {
 	l       *listing
 	yield   func(leak.Chunk, error) bool
 	places  func(*blobEntry) (leak.Origin, []leak.Origin)
-	diff    map[int32][]int32
+	diff    [][]int32 // per blob: the parents it is compared with
 	state   []uint8
 	lines   []*priorLines // per blob: its lines, for its children
 	hashed  []bool        // per blob: its lines came from a lines-only chunk
@@ -721,19 +723,21 @@ type heldBlob struct {
 }
 
 // key is the id under which a blob's findings are cached: the blob id, and
-// for a blob compared with its parents, their ids too (what it reports
-// depends on them).
+// for a blob compared with its parents, the first 12 hex digits of theirs
+// too (what it reports depends on them).
 func (d *delivery) key(i int32) string {
 	b := &d.l.blobs[i]
 	ps := d.diff[i]
 	if len(ps) == 0 {
 		return b.id
 	}
-	k := b.id
+	k := make([]byte, 0, len(b.id)+13*len(ps))
+	k = append(k, b.id...)
 	for _, p := range ps {
-		k += "^" + d.l.blobs[p].id
+		id := d.l.blobs[p].id
+		k = append(append(k, '^'), id[:min(len(id), 12)]...)
 	}
-	return k
+	return string(k)
 }
 
 // blobRead is one answer of git cat-file: the content, or why there is

@@ -716,3 +716,80 @@ func TestGitParallelReadSameResult(t *testing.T) {
 		}
 	}
 }
+
+// A blob that replaced an earlier version of its file is narrowed to the
+// lines it changed (with context), in full history, in a range (whose
+// parents are read only for their lines), staged, and through two
+// readers; --all-lines (AllLines) and a blob at two places are not.
+func TestGitNarrowsChangedBlobs(t *testing.T) {
+	r := newTestRepo(t)
+	var lines []string
+	for i := range 12 {
+		lines = append(lines, fmt.Sprintf("setting %d = %d", i, i))
+	}
+	v1 := joinLines(lines, true)
+	r.write("app.conf", v1)
+	first := r.commit("add")
+	lines[9] = "setting 9 = nine"
+	v2 := joinLines(lines, true)
+	r.write("app.conf", v2)
+	r.write("copy.conf", v2) // the same blob at a second place
+	r.commit("edit line 10")
+	lines[1] = "setting 1 = one"
+	v3 := joinLines(lines, true)
+	r.write("app.conf", v3)
+	r.commit("edit line 2")
+	r.write("app.conf", v3+"tail\n")
+	r.git("add", "app.conf")
+
+	kept := func(b *gotBlob) []int {
+		var out []int
+		for i, k := range b.Kept {
+			if k {
+				out = append(out, i+1)
+			}
+		}
+		return out
+	}
+	for _, reads := range []int{1 << 30, 1} {
+		saved := parallelReadMin
+		parallelReadMin = reads
+		full := scanGit(t, &Git{Dir: r.dir})
+		rng := scanGit(t, &Git{Dir: r.dir, Range: "HEAD~1..HEAD"}) // v2, its parent, is outside
+		staged := scanGit(t, &Git{Dir: r.dir, Staged: true})
+		all := scanGit(t, &Git{Dir: r.dir, AllLines: true})
+		parallelReadMin = saved
+		for _, res := range []gitResult{full, rng, staged, all} {
+			if res.fatal != nil || len(res.errs) > 0 {
+				t.Fatalf("fatal %v, errors %v", res.fatal, res.errs)
+			}
+		}
+		if b := full.byContent(t, v1); b.Scanned != v1 || b.Kept != nil && slices.Contains(b.Kept, false) {
+			t.Errorf("an added file is scanned whole: %q", b.Scanned)
+		}
+		// v2 is at two places (app.conf replaced v1, copy.conf is new): whole.
+		if b := full.byContent(t, v2); b.Scanned != v2 {
+			t.Errorf("a blob at two places: scanned %q", b.Scanned)
+		}
+		for name, res := range map[string]gitResult{"full": full, "range": rng} {
+			b := res.byContent(t, v3)
+			if want := joinLines(lines[:4], true); b.Scanned != want || !slices.Equal(kept(b), []int{2}) {
+				t.Errorf("%s: v3 scanned %q, kept lines %v; want %q, [2]", name, b.Scanned, kept(b), want)
+			}
+		}
+		if len(rng.bases) != 0 || len(rng.blobs) != 1 {
+			// The parent outside is hashed as it is read, not yielded.
+			t.Errorf("range: %d blobs, parents yielded %q", len(rng.blobs), rng.bases)
+		}
+		if b := full.byContent(t, v1); !strings.HasSuffix(b.Places[0], first) {
+			t.Errorf("v1 at %v", b.Places)
+		}
+		if b := staged.byContent(t, v3+"tail\n"); !strings.HasSuffix(b.Scanned, "tail\n") || strings.HasPrefix(b.Scanned, "setting 0") ||
+			!slices.Equal(kept(b), []int{13}) {
+			t.Errorf("staged: scanned %q, kept %v", b.Scanned, kept(b))
+		}
+		if b := all.byContent(t, v3); b.Scanned != v3 || b.Kept != nil && slices.Contains(b.Kept, false) {
+			t.Errorf("AllLines: v3 scanned %q", b.Scanned)
+		}
+	}
+}

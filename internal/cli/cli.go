@@ -133,6 +133,7 @@ type scanFlags struct {
 	noColor     bool
 	rangeSpec   string
 	staged      bool
+	allLines    bool
 	noProgress  bool
 	cache       string
 	verifyFlags
@@ -197,6 +198,7 @@ func addScanFlags(c *cobra.Command, f *scanFlags) {
 	fl.BoolVar(&f.noProgress, "no-progress", false, "no progress display on stderr")
 	fl.StringVar(&f.rangeSpec, "range", "", "only what the commits in `A..B` added")
 	fl.BoolVar(&f.staged, "staged", false, "only the staged changes")
+	fl.BoolVar(&f.allLines, "all-lines", false, "in git history, scan every line of every version of a file, not only the lines each commit changed (a secret is then reported again by every commit that edits its file)")
 	fl.StringVar(&f.cache, "cache", "", "remember scanned git blobs and their findings in `FILE`; later scans read only new blobs")
 	addVerifyFlags(fl, &f.verifyFlags)
 	fl.BoolVar(&f.failOnLiveBaselined, "fail-on-live-baselined", false, "with --baseline and --verify: still report (and fail on) a baselined secret that verification says is live")

@@ -44,7 +44,7 @@ func gitScan(path string, stdin bool, f *scanFlags) (bool, error) {
 
 // gitSource is the source for a history, range or staged scan of path.
 func gitSource(path string, f *scanFlags) *source.Git {
-	return &source.Git{Dir: path, Range: f.rangeSpec, Staged: f.staged, MaxFileSize: f.maxFileSize}
+	return &source.Git{Dir: path, Range: f.rangeSpec, Staged: f.staged, MaxFileSize: f.maxFileSize, AllLines: f.allLines}
 }
 
 // openCache opens --cache for the rule set and detector options in use,
@@ -53,7 +53,7 @@ func (e *env) openCache(g *source.Git, f *scanFlags, set *rules.Set) (*scan.Cach
 	if f.cache == "" {
 		return nil, nil
 	}
-	version := fmt.Sprintf("rules=%s,example-keys=%t", set.Version, f.exampleKeys)
+	version := fmt.Sprintf("rules=%s,example-keys=%t,all-lines=%t", set.Version, f.exampleKeys, f.allLines)
 	c, err := scan.OpenCache(f.cache, version, set)
 	if err != nil {
 		return nil, err
