@@ -168,10 +168,7 @@ type place struct {
 
 type blobEntry struct {
 	id     string
-	places []place
-	// base marks a blob read only for its lines, as the parent of a blob
-	// that is scanned (outside a --range, say): it has no places.
-	base bool
+	places []place // none for a parent read only for its lines (outside a --range, say)
 }
 
 type placeKey struct {
@@ -671,8 +668,7 @@ func (g *Git) planDiffs(l *listing) [][]int32 {
 			if !ok {
 				p = int32(len(l.blobs))
 				l.index[id] = p
-				l.blobs = append(l.blobs, blobEntry{id: id, base: true})
-				b = &l.blobs[i]
+				l.blobs = append(l.blobs, blobEntry{id: id})
 			}
 			ps = append(ps, p)
 		}
