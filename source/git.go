@@ -26,16 +26,21 @@ import (
 
 // Git scans git history through the git command line: every blob reachable
 // from every ref (branches, tags, remote-tracking refs, stash, notes), a
-// commit range, or the staged changes. Each unique blob is read and yielded
-// once, attributed to the earliest commit (in topological order) that
-// introduced it at each of its paths: the first place is the chunk's
-// Origin, the others are in Chunk.Also.
+// commit range, or the staged changes. Each unique blob is read once and
+// yielded once to be scanned, attributed to the earliest commit (in
+// topological order) that introduced it at each of its paths: the first
+// place is the chunk's Origin, the others are in Chunk.Also. A blob that
+// replaced an earlier version of its file comes with a Narrow to what it
+// changed (see lines.go; AllLines turns that off). Chunks without a Blob
+// only hash a parent's lines for its children (Narrow gives no regions).
 //
 // Two git processes do the work: one "git log --raw" lists what every
 // commit added or changed (blob ids and paths, no content), then one
 // long-lived "git cat-file --batch" streams the content of each unique blob.
 // Memory holds the list of unique (blob, path) places and the commits that
-// introduced them, never blob contents beyond the one being yielded.
+// introduced them, the line hashes of blobs whose later versions are still
+// to come, and the blobs read before the version they replaced (at most
+// maxHeld bytes): never the contents of the history.
 //
 // Binary blobs, blobs over MaxFileSize, symbolic links, submodule gitlinks
 // and Git LFS pointer files are skipped and counted. A missing or corrupt
@@ -887,6 +892,11 @@ func (d *delivery) ready(i int32) bool {
 // unusable marks blob i as one that cannot serve as a parent, and scans
 // whole the blobs that waited for it.
 func (d *delivery) unusable(i int32) bool {
+	if d.state[i] == stateToScan {
+		for _, p := range d.diff[i] {
+			d.lines[p].release() // it will not compare with them
+		}
+	}
 	d.state[i] = stateNoUse
 	if own := d.lines[i]; own != nil {
 		own.fill(nil)
