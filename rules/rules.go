@@ -410,6 +410,7 @@ type Set struct {
 
 	classOnce sync.Once
 	classRes  []*regexp.Regexp // the distinct path regexes of the set
+	classNeed []pathNeed       // per classRes: a literal a matching path must hold
 	classBits [][]int          // per bit of PathClass: indexes into classRes (any matches)
 }
 
@@ -420,7 +421,17 @@ type Set struct {
 func (s *Set) PathClass(path string) string {
 	s.classOnce.Do(s.buildPathClass)
 	hit := make([]bool, len(s.classRes))
+	lower := ""
 	for i, re := range s.classRes {
+		need := s.classNeed[i]
+		if need.fold && lower == "" {
+			lower = strings.ToLower(path)
+		}
+		switch {
+		case need.lit == "":
+		case need.fold && !strings.Contains(lower, need.lit), !need.fold && !strings.Contains(path, need.lit):
+			continue // cannot match: no need to run the regex
+		}
 		hit[i] = re.MatchString(path)
 	}
 	b := make([]byte, len(s.classBits))
@@ -446,6 +457,7 @@ func (s *Set) buildPathClass() {
 				k = len(s.classRes)
 				index[re.String()] = k
 				s.classRes = append(s.classRes, re)
+				s.classNeed = append(s.classNeed, neededLiteral(re))
 			}
 			ks = append(ks, k)
 		}
@@ -460,6 +472,56 @@ func (s *Set) buildPathClass() {
 			bit(r.Allowlist.paths)
 		}
 	}
+}
+
+// pathNeed is a literal that every string a path regex matches contains
+// (lower-cased when fold is set); empty when there is none to rely on.
+type pathNeed struct {
+	lit  string
+	fold bool
+}
+
+// neededLiteral finds the longest literal that a regex's matches must
+// contain: a literal at the top of the regex, or in a concatenation,
+// capture or "+" there (never under an alternation or an optional part).
+// Case-insensitive literals are used only when they are ASCII.
+func neededLiteral(re *regexp.Regexp) pathNeed {
+	parsed, err := syntax.Parse(re.String(), syntax.Perl)
+	if err != nil {
+		return pathNeed{}
+	}
+	var walk func(r *syntax.Regexp) pathNeed
+	walk = func(r *syntax.Regexp) pathNeed {
+		switch r.Op {
+		case syntax.OpLiteral:
+			lit := string(r.Rune)
+			if r.Flags&syntax.FoldCase == 0 {
+				return pathNeed{lit: lit}
+			}
+			for _, c := range lit {
+				if c >= 0x80 {
+					return pathNeed{}
+				}
+			}
+			return pathNeed{lit: strings.ToLower(lit), fold: true}
+		case syntax.OpCapture, syntax.OpPlus:
+			return walk(r.Sub[0])
+		case syntax.OpConcat:
+			var best pathNeed
+			for _, sub := range r.Sub {
+				if n := walk(sub); len(n.lit) > len(best.lit) {
+					best = n
+				}
+			}
+			return best
+		}
+		return pathNeed{}
+	}
+	n := walk(parsed.Simplify())
+	if len(n.lit) < 2 {
+		return pathNeed{}
+	}
+	return n
 }
 
 // ruleFile is the TOML shape of a rule file and of .leakgate.toml.

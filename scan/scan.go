@@ -88,6 +88,17 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		if chunk.Data != nil {
 			lastBlob = chunk.Blob
+		} else if chunk.Blob != "" {
+			// A blob the cache knows: its findings come from the cache,
+			// here (tens of thousands of them in a re-scan; a worker each
+			// cost more than the look-up).
+			if fs := detectChunk(&cfg, chunk); len(fs) > 0 {
+				nfound.Add(int64(len(fs)))
+				mu.Lock()
+				findings = append(findings, fs...)
+				mu.Unlock()
+			}
+			continue
 		}
 		p.Go(func() {
 			fs := detectChunk(&cfg, chunk)
