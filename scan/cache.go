@@ -34,6 +34,7 @@ type Cache struct {
 	mu      sync.Mutex
 	entries map[string]*cacheEntry
 	classes map[string]string // path -> pathClass, memoized
+	names   map[string]string // interned path classes
 	dirty   bool
 	// Reset says why an existing cache file was discarded ("" if it was
 	// not): another rule set, or an unreadable file.
@@ -41,8 +42,36 @@ type Cache struct {
 }
 
 type cacheEntry struct {
-	skipped bool                       // binary or LFS: nothing to scan
-	classes map[string][]cachedFinding // path class -> findings (none: clean)
+	skipped bool            // binary or LFS: nothing to scan
+	classes []classFindings // per path class scanned (most blobs have one)
+}
+
+// classFindings is what a blob holds at the paths of one class (no
+// findings: clean).
+type classFindings struct {
+	class    string
+	findings []cachedFinding
+}
+
+// get returns the findings at a path class, and whether it was scanned.
+func (e *cacheEntry) get(class string) ([]cachedFinding, bool) {
+	for _, cf := range e.classes {
+		if cf.class == class {
+			return cf.findings, true
+		}
+	}
+	return nil, false
+}
+
+// set records the findings at a path class.
+func (e *cacheEntry) set(class string, fs []cachedFinding) {
+	for i := range e.classes {
+		if e.classes[i].class == class {
+			e.classes[i].findings = fs
+			return
+		}
+	}
+	e.classes = append(e.classes, classFindings{class, fs})
 }
 
 // cachedFinding is a finding without its place.
@@ -71,7 +100,7 @@ const cacheMagic = "leakgate-cache 2"
 // rule set and detector options (a different version discards the file's
 // content). A file that does not exist yet gives an empty cache.
 func OpenCache(path, version string, set *rules.Set) (*Cache, error) {
-	c := &Cache{path: path, version: version, set: set, entries: map[string]*cacheEntry{}, classes: map[string]string{}}
+	c := &Cache{path: path, version: version, set: set, entries: map[string]*cacheEntry{}, classes: map[string]string{}, names: map[string]string{}}
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return c, nil
@@ -129,17 +158,27 @@ func (c *Cache) parseLine(line []byte) error {
 			return err
 		}
 	}
-	e.classes[string(class)] = fs
+	e.set(c.className(class), fs)
 	return nil
 }
 
 func (c *Cache) entry(blob string) *cacheEntry {
 	e := c.entries[blob]
 	if e == nil {
-		e = &cacheEntry{classes: map[string][]cachedFinding{}}
+		e = &cacheEntry{}
 		c.entries[blob] = e
 	}
 	return e
+}
+
+// className interns a path class read from the file (there are few).
+func (c *Cache) className(b []byte) string {
+	if k, ok := c.names[string(b)]; ok {
+		return k
+	}
+	k := string(b)
+	c.names[k] = k
+	return k
 }
 
 // class returns the path class of p; c.mu is held.
@@ -174,7 +213,7 @@ func (c *Cache) Known(blob string, places []leak.Origin) bool {
 		return true
 	}
 	for _, o := range places {
-		if _, ok := e.classes[c.class(o.Path)]; !ok {
+		if _, ok := e.get(c.class(o.Path)); !ok {
 			return false
 		}
 	}
@@ -200,8 +239,8 @@ func (c *Cache) replay(ch leak.Chunk) []leak.Finding {
 		return nil
 	}
 	clean := true
-	for _, fs := range e.classes {
-		clean = clean && len(fs) == 0
+	for _, cf := range e.classes {
+		clean = clean && len(cf.findings) == 0
 	}
 	if clean {
 		return nil
@@ -212,7 +251,8 @@ func (c *Cache) replay(ch leak.Chunk) []leak.Finding {
 		if i >= 0 {
 			o = ch.Also[i]
 		}
-		for _, cf := range e.classes[c.class(o.Path)] {
+		fs, _ := e.get(c.class(o.Path))
+		for _, cf := range fs {
 			f := leak.Finding{
 				RuleID: cf.Rule, Description: cf.Description, Secret: leak.NewSecret(cf.Secret),
 				Fingerprint: cf.Fingerprint, Origin: o, Offset: cf.Offset, End: cf.End,
@@ -232,7 +272,7 @@ func (c *Cache) record(blob, class string, fs []leak.Finding) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.entry(blob)
-	list := e.classes[class]
+	list, _ := e.get(class)
 	for _, f := range fs {
 		list = append(list, cachedFinding{
 			Rule: f.RuleID, Description: f.Description, Secret: f.Secret.Reveal(), Fingerprint: f.Fingerprint,
@@ -240,10 +280,7 @@ func (c *Cache) record(blob, class string, fs []leak.Finding) {
 			Entropy: f.Entropy, Decoded: f.Decoded, Tags: f.Tags, Context: f.Context.Reveal(),
 		})
 	}
-	if list == nil {
-		list = []cachedFinding{}
-	}
-	e.classes[class] = list
+	e.set(class, list)
 	c.dirty = true
 }
 
@@ -281,13 +318,9 @@ func (c *Cache) Save() error {
 			fmt.Fprintf(w, "%s -\n", id)
 			continue
 		}
-		classes := make([]string, 0, len(e.classes))
-		for k := range e.classes {
-			classes = append(classes, k)
-		}
-		slices.Sort(classes)
-		for _, k := range classes {
-			fs := e.classes[k]
+		classes := slices.SortedFunc(slices.Values(e.classes), func(a, b classFindings) int { return strings.Compare(a.class, b.class) })
+		for _, cf := range classes {
+			k, fs := cf.class, cf.findings
 			if len(fs) == 0 {
 				fmt.Fprintf(w, "%s %s\n", id, k)
 				continue

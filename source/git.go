@@ -205,21 +205,42 @@ func (l *listing) intern(b []byte) string {
 }
 
 func (l *listing) add(blob []byte, path []byte, commit int32, parents []string) {
+	p := l.intern(path)
+	at := place{path: p, commit: commit, parents: parents}
 	i, ok := l.index[string(blob)]
 	if !ok {
-		i = int32(len(l.blobs))
 		id := string(blob)
-		l.index[id] = i
-		l.blobs = append(l.blobs, blobEntry{id: id})
-	}
-	p := l.intern(path)
-	k := placeKey{i, p}
-	if _, dup := l.seen[k]; dup {
+		l.index[id] = int32(len(l.blobs))
+		l.blobs = append(l.blobs, blobEntry{id: id, places: []place{at}})
 		return
 	}
-	l.seen[k] = struct{}{}
-	l.blobs[i].places = append(l.blobs[i].places, place{path: p, commit: commit, parents: parents})
+	// Only its first place at each path counts. Most blobs have one or two
+	// places, looked through; a blob at many paths is indexed in seen.
+	b := &l.blobs[i]
+	if n := len(b.places); n < manyPlaces {
+		for _, q := range b.places {
+			if q.path == p {
+				return
+			}
+		}
+	} else {
+		if n == manyPlaces {
+			for _, q := range b.places {
+				l.seen[placeKey{i, q.path}] = struct{}{}
+			}
+		}
+		k := placeKey{i, p}
+		if _, dup := l.seen[k]; dup {
+			return
+		}
+		l.seen[k] = struct{}{}
+	}
+	b.places = append(b.places, at)
 }
+
+// manyPlaces is the number of places from which a blob's places are
+// looked up in listing.seen rather than one by one.
+const manyPlaces = 8
 
 func (g *Git) origin(l *listing, p place) leak.Origin {
 	o := leak.Origin{Repo: g.Dir, Path: p.path}

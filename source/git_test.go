@@ -793,3 +793,30 @@ func TestGitNarrowsChangedBlobs(t *testing.T) {
 		}
 	}
 }
+
+// A blob at many paths (past manyPlaces) is reported once per path, at the
+// commit that first put it there.
+func TestGitBlobAtManyPaths(t *testing.T) {
+	r := newTestRepo(t)
+	for i := range 2 * manyPlaces {
+		r.write(fmt.Sprintf("d%d/LICENSE", i), "same text\n")
+		r.commit(fmt.Sprint("add ", i))
+	}
+	r.write("d0/LICENSE", "changed\n")
+	r.commit("change")
+	r.write("d0/LICENSE", "same text\n") // back: not a new place
+	r.commit("revert")
+	res := scanGit(t, &Git{Dir: r.dir})
+	b := res.byContent(t, "same text\n")
+	if len(b.Places) != 2*manyPlaces {
+		t.Fatalf("%d places, want %d: %v", len(b.Places), 2*manyPlaces, b.Places)
+	}
+	seen := map[string]bool{}
+	for _, p := range b.Places {
+		path, _, _ := strings.Cut(p, "@")
+		if seen[path] {
+			t.Errorf("path %s twice: %v", path, b.Places)
+		}
+		seen[path] = true
+	}
+}
