@@ -66,7 +66,10 @@ type Git struct {
 	// Known, when set, is asked about each unique blob with all its places
 	// before it is read. When it returns true the blob is not read: a chunk
 	// with Blob and Origin (and Also) but no Data is yielded instead, so a
-	// cache can report the blob's findings at those places.
+	// cache can report the blob's findings at those places. It is given the
+	// blob's cache key, which is the blob id, followed for a blob compared
+	// with the versions it replaced by "^" and 12 hex digits of each of
+	// theirs (what it reports depends on them); Chunk.Blob is that key too.
 	Known func(blob string, places []leak.Origin) bool
 	// Skip, when set, is told of each blob skipped for its content (binary,
 	// or a Git LFS pointer), so that a cache can remember it.

@@ -197,7 +197,10 @@ func (p *Push) Prepare(ctx context.Context) {
 	}
 	g := &Git{Dir: p.Dir, Revs: append(commits, "--not", "--all"), MaxFileSize: p.MaxFileSize}
 	if isNew != nil {
-		g.Known = func(blob string, _ []leak.Origin) bool { return !isNew[blob] }
+		g.Known = func(key string, _ []leak.Origin) bool {
+			blob, _, _ := strings.Cut(key, "^") // a cache key may name parents too
+			return !isNew[blob]
+		}
 	}
 	p.git = g
 	p.listing, p.listErr = g.list(ctx)
