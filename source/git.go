@@ -635,8 +635,9 @@ func (g *Git) read(ctx context.Context, l *listing, yield func(leak.Chunk, error
 		limit = DefaultMaxFileSize
 	}
 	got := d.deliver
-	// The parents that are not scanned are only hashed, as they are read
-	// (the state is read-only by then: the readers may run in parallel).
+	// The parents that are not scanned are only hashed, as they are read.
+	// (The readers may run in parallel with deliver, which changes a blob's
+	// state only once the blob has been read.)
 	hashOnly := func(i int32) bool { return d.state[i] != stateToScan }
 	if g.Range == "" && !g.Staged && g.Revs == nil && len(todo) >= packOrderMin {
 		todo = append(bases, todo...)
