@@ -73,6 +73,16 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		nfound   atomic.Int64
 	)
 	stopProgress := startProgress(cfg.Progress, cfg.Source, &nfound)
+	collect := func(c leak.Chunk) {
+		fs := detectChunk(&cfg, c)
+		if len(fs) == 0 {
+			return
+		}
+		nfound.Add(int64(len(fs)))
+		mu.Lock()
+		findings = append(findings, fs...)
+		mu.Unlock()
+	}
 
 	p := pool.New().WithMaxGoroutines(cfg.Jobs)
 	var fatal error
@@ -92,24 +102,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			// A blob the cache knows: its findings come from the cache,
 			// here (tens of thousands of them in a re-scan; a worker each
 			// cost more than the look-up).
-			if fs := detectChunk(&cfg, chunk); len(fs) > 0 {
-				nfound.Add(int64(len(fs)))
-				mu.Lock()
-				findings = append(findings, fs...)
-				mu.Unlock()
-			}
+			collect(chunk)
 			continue
 		}
-		p.Go(func() {
-			fs := detectChunk(&cfg, chunk)
-			if len(fs) == 0 {
-				return
-			}
-			nfound.Add(int64(len(fs)))
-			mu.Lock()
-			findings = append(findings, fs...)
-			mu.Unlock()
-		})
+		p.Go(func() { collect(chunk) })
 	}
 	p.Wait()
 	stopProgress()
