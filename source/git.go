@@ -730,8 +730,8 @@ const (
 
 // maxHeld bounds the bytes of blobs held back until a parent is read: in
 // pack order a blob usually comes just before the version it replaced
-// (13 MB at most were held on the 1.6 GB benchmark history). Past the
-// bound a blob is scanned whole.
+// (one pass in pack order over the 1.6 GB benchmark history would hold
+// 13 MB at most). Past the bound a blob is scanned whole.
 const maxHeld = 64 << 20
 
 // delivery turns what cat-file read into chunks, in the reading goroutine.
