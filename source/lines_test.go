@@ -188,3 +188,23 @@ func TestNarrower(t *testing.T) {
 		t.Errorf("a parent that could not be read: regions %v, want the whole blob", regions)
 	}
 }
+
+// splitPoint cuts between families of versions when it can, near the middle.
+func TestSplitPoint(t *testing.T) {
+	// 10 blobs in pack order; blob i's parent is i+1 within families
+	// [0..3], [4..7] (crossing the middle), [8..9].
+	diff := make([][]int32, 10)
+	for _, fam := range [][2]int32{{0, 3}, {4, 7}, {8, 9}} {
+		for i := fam[0]; i < fam[1]; i++ {
+			diff[i] = []int32{i + 1}
+		}
+	}
+	order := []int32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
+	if k := splitPoint(order, diff, 10); k != 4 {
+		t.Errorf("split at %d, want 4 (between families, within 40-60%%)", k)
+	}
+	// No pair anywhere: the middle.
+	if k := splitPoint(order, make([][]int32, 10), 10); k != 5 {
+		t.Errorf("split at %d, want 5", k)
+	}
+}
