@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leakgate/leakgate/detect"
 	"github.com/leakgate/leakgate/leak"
+	"github.com/leakgate/leakgate/rules"
 	"github.com/leakgate/leakgate/source"
 )
 
@@ -27,6 +29,7 @@ func TestChangedLinesDifferential(t *testing.T) {
 	}
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 	nAll, nChanged := 0, 0
+	var nChangedFar []leak.Finding
 	for seed := range uint64(4) {
 		rng := rand.New(rand.NewPCG(seed, 99))
 		tokens := make([]string, 5)
@@ -60,8 +63,11 @@ func TestChangedLinesDifferential(t *testing.T) {
 				switch k := rng.IntN(5); {
 				case k <= 1 || len(ls) == 0: // insert filler or a secret
 					line := fmt.Sprintf("filler %d", rng.IntN(40))
-					if rng.IntN(3) == 0 {
+					switch rng.IntN(5) {
+					case 0:
 						line = fmt.Sprintf("key%d = %s", rng.IntN(3), tokens[rng.IntN(len(tokens))])
+					case 1: // a rule whose keyword is the file's first line
+						line = fmt.Sprintf("far = ft_%s", strings.ToLower(tokens[rng.IntN(len(tokens))][4:14]))
 					}
 					ls = slices.Insert(ls, rng.IntN(len(ls)+1), line)
 				case k == 2: // delete
@@ -72,7 +78,8 @@ func TestChangedLinesDifferential(t *testing.T) {
 				}
 			}
 			files[name] = ls
-			if err := os.WriteFile(filepath.Join(dir, name), []byte(strings.Join(ls, "\n")+"\n"), 0o644); err != nil {
+			text := "[vault]\n" + strings.Join(ls, "\n") + "\n"
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			tick++
@@ -86,7 +93,7 @@ func TestChangedLinesDifferential(t *testing.T) {
 			if cache != nil {
 				g.Known, g.Skip = cache.Known, cache.Skip
 			}
-			res, err := Run(context.Background(), Config{Source: g, Detector: pathDetector(t), Cache: cache})
+			res, err := Run(context.Background(), Config{Source: g, Detector: windowDetector(t), Cache: cache})
 			if err != nil || !res.Summary.Complete {
 				t.Fatalf("seed %d: %v %+v", seed, err, res)
 			}
@@ -107,6 +114,7 @@ func TestChangedLinesDifferential(t *testing.T) {
 		changed := run(false, nil)
 		nAll += len(all)
 		nChanged += len(changed)
+		nChangedFar = append(nChangedFar, changed...)
 		if len(all) == 0 {
 			t.Fatalf("seed %d: no secrets planted", seed)
 		}
@@ -130,7 +138,7 @@ func TestChangedLinesDifferential(t *testing.T) {
 		}
 		cachePath := filepath.Join(t.TempDir(), "cache")
 		for round := range 2 {
-			c, err := OpenCache(cachePath, "v", pathDetector(t).Rules())
+			c, err := OpenCache(cachePath, "v", windowDetector(t).Rules())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -143,9 +151,48 @@ func TestChangedLinesDifferential(t *testing.T) {
 			}
 		}
 	}
+	if far := nFar(nChangedFar); far == 0 {
+		t.Error("no finding of the rule with a window: the histories did not test it")
+	}
 	if nChanged >= nAll {
 		t.Errorf("%d findings, as many as with --all-lines (%d): later versions still report old secrets", nChanged, nAll)
 	}
+}
+
+// windowDetector has an AWS-style rule and one whose keyword, "[vault]",
+// is lines above its secrets (a window).
+func windowDetector(t *testing.T) *detect.Detector {
+	t.Helper()
+	set, err := rules.ParseRules("t.toml", []byte(`
+[[rules]]
+id = "aws"
+keywords = ["akia"]
+regex = '''\b(AKIA[A-Z2-7]{16})\b'''
+
+[[rules]]
+id = "far"
+keywords = ["[vault]"]
+window = 16384
+regex = '''(?m)^far = (ft_[a-z2-7]{10})$'''
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := detect.New(set, detect.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func nFar(fs []leak.Finding) int {
+	n := 0
+	for _, f := range fs {
+		if f.RuleID == "far" {
+			n++
+		}
+	}
+	return n
 }
 
 func mapsEqual[K comparable, V comparable](a, b map[K]V) bool {

@@ -25,7 +25,7 @@ func detectChunk(cfg *Config, c leak.Chunk) []leak.Finding {
 		}
 		return cfg.Cache.replay(c)
 	}
-	pieces, keep := chunkPieces(c)
+	pieces, keep := chunkPieces(c, cfg.Detector)
 	var record func(class string, fs []leak.Finding)
 	if cfg.Cache != nil && c.Blob != "" {
 		record = func(class string, fs []leak.Finding) { cfg.Cache.record(c.Blob, class, fs) }
@@ -35,8 +35,10 @@ func detectChunk(cfg *Config, c leak.Chunk) []leak.Finding {
 
 // chunkPieces returns the parts of a chunk to scan, each at most
 // source.ChunkSize bytes with its own Offset, Line and Column, and the
-// filter of findings (nil: keep all) that the chunk's Narrow gave.
-func chunkPieces(c leak.Chunk) ([]leak.Chunk, func(start, end int) bool) {
+// filter of findings (nil: keep all) that the chunk's Narrow gave. The
+// regions Narrow gives are widened to the keywords above them whose rules
+// reach into them (detect.Detector.Widen).
+func chunkPieces(c leak.Chunk, det *detect.Detector) ([]leak.Chunk, func(start, end int) bool) {
 	if c.Narrow == nil && len(c.Data) <= source.ChunkSize {
 		return []leak.Chunk{c}, nil
 	}
@@ -44,6 +46,9 @@ func chunkPieces(c leak.Chunk) ([]leak.Chunk, func(start, end int) bool) {
 	var keep func(start, end int) bool
 	if c.Narrow != nil {
 		regions, keep = c.Narrow()
+		if keep != nil {
+			regions = det.Widen(c.Data, regions)
+		}
 	}
 	var out []leak.Chunk
 	for _, r := range regions {
