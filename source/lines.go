@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"hash/maphash"
 	"io"
+	"math"
 	"slices"
 	"sync/atomic"
 
@@ -21,8 +22,9 @@ import (
 //
 // Lines are compared by a 64-bit hash of their bytes. Each blob's lines are
 // hashed once, in the worker that scans it; a blob that is the parent of
-// blobs still to come keeps the set of its line hashes (a priorLines) until
-// its last child has used it.
+// blobs still to come keeps its line hashes (a priorLines) until its last
+// child has used them. The scanner widens the regions to keywords above
+// them whose rules reach into them (detect.Detector.Widen).
 
 // contextLines is how many unchanged lines around a changed one are
 // scanned with it, so that a secret whose match starts on an unchanged
@@ -264,6 +266,9 @@ func narrower(data []byte, own *priorLines, hashed bool, parents []*priorLines, 
 				p.release()
 			}
 		}()
+		if len(data) > math.MaxInt32 {
+			return whole, nil // offsets are int32: compare nothing this big
+		}
 		var lh *lineHashes
 		if hashed {
 			lh = own.wait()
