@@ -44,12 +44,21 @@ func newKeywordDFA(keywords []string) *keywordDFA {
 	}
 	width := 1 << a.shift
 
-	// The trie, with goto[state*width+class] = next state or -1.
-	next := []int32{}
+	// The trie, with goto[state*width+class] = next state or -1. It has at
+	// most one state per keyword byte, plus the root: sized at once (growing
+	// it was a quarter of start-up).
+	states := 1
+	for _, k := range keywords {
+		states += len(k)
+	}
+	next := make([]int32, 0, states*width)
+	a.outs = make([][]int32, 0, states)
+	empty := make([]int32, width)
+	for i := range empty {
+		empty[i] = -1
+	}
 	newState := func() int32 {
-		for range width {
-			next = append(next, -1)
-		}
+		next = append(next, empty...)
 		a.outs = append(a.outs, nil)
 		return int32(len(a.outs) - 1)
 	}
