@@ -297,7 +297,7 @@ if lg["errors"]:
     print(f"leakgate errors: {lg['errors'][:5]}")
 print()
 rg = lgsum(f"{out}/leakgate-range.json"); cr = lgsum(f"{out}/leakgate-cache-rescan.json"); cf = lgsum(f"{out}/leakgate-cache-fill.json")
-print("| small scans | runs | median wall s | min | max | median peak RSS MB | findings | blobs read and scanned | MB scanned |")
+print("| small scans | runs | median wall s | min | max | median peak RSS MB | findings | blobs read and scanned | MB of those blobs (changed lines only are scanned) |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 sums = {"range": rg, "cache-fill": cf, "cache-rescan": cr}
 for name, what, f in [("range", "`leakgate scan --range HEAD~10..HEAD`", rg["findings"]),
