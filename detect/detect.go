@@ -55,6 +55,9 @@ type Detector struct {
 	pathFilters []pathFilter
 	pathRes     []*regexp.Regexp // the distinct path regexes of the rules
 	pathChecks  []runCheck       // their run checks (".env" needs a run of 4 of [.env])
+	// reach is the largest rule window: how far before a region Widen
+	// looks for keywords.
+	reach int
 	// exact turns the prefilters off (every window goes to the regex), so
 	// that tests can compare the two.
 	exact bool
@@ -104,6 +107,9 @@ func New(set *rules.Set, opts Options) (*Detector, error) {
 		opts.MaxDecodeDepth = defaultDecodeDepth
 	}
 	d := &Detector{set: set, opts: opts, checks: make([]lazyCheck, len(set.Rules)), pathSlot: make([]int, len(set.Rules))}
+	for _, r := range set.Rules {
+		d.reach = max(d.reach, r.Window)
+	}
 	resIndex := map[string]int{}
 	indexes := func(res []*regexp.Regexp) []int {
 		var ks []int

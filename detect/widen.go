@@ -16,10 +16,7 @@ import (
 // byte before a region, as far back as the largest window, is looked at
 // once at most; nothing is looked at when no rule has a window.
 func (d *Detector) Widen(data []byte, regions []leak.Region) []leak.Region {
-	reach := 0
-	for _, r := range d.set.Rules {
-		reach = max(reach, r.Window)
-	}
+	reach := d.reach
 	if reach == 0 || d.kw == nil || len(regions) == 0 {
 		return regions
 	}
