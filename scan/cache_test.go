@@ -14,14 +14,13 @@ import (
 
 	"github.com/leakgate/leakgate/detect"
 	"github.com/leakgate/leakgate/leak"
-	"github.com/leakgate/leakgate/rules"
 	"github.com/leakgate/leakgate/source"
 )
 
 // pathDetector has one rule for every path and one for .env files only.
 func pathDetector(t *testing.T) *detect.Detector {
 	t.Helper()
-	set, err := rules.ParseRules("t.toml", []byte(`
+	return detectorFor(t, `
 [[rules]]
 id = "aws"
 keywords = ["akia"]
@@ -32,15 +31,7 @@ id = "aws-in-env"
 keywords = ["akia"]
 regex = '''\b(AKIA[A-Z2-7]{16})\b'''
 paths = ['''\.env$''']
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := detect.New(set, detect.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
+`)
 }
 
 type place struct {

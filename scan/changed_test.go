@@ -3,6 +3,7 @@ package scan
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -14,7 +15,6 @@ import (
 
 	"github.com/leakgate/leakgate/detect"
 	"github.com/leakgate/leakgate/leak"
-	"github.com/leakgate/leakgate/rules"
 	"github.com/leakgate/leakgate/source"
 )
 
@@ -29,7 +29,7 @@ func TestChangedLinesDifferential(t *testing.T) {
 	}
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 	nAll, nChanged := 0, 0
-	var nChangedFar []leak.Finding
+	var changedAll []leak.Finding
 	for seed := range uint64(4) {
 		rng := rand.New(rand.NewPCG(seed, 99))
 		tokens := make([]string, 5)
@@ -114,12 +114,12 @@ func TestChangedLinesDifferential(t *testing.T) {
 		changed := run(false, nil)
 		nAll += len(all)
 		nChanged += len(changed)
-		nChangedFar = append(nChangedFar, changed...)
+		changedAll = append(changedAll, changed...)
 		if len(all) == 0 {
 			t.Fatalf("seed %d: no secrets planted", seed)
 		}
 		fa, fc := first(all), first(changed)
-		if !mapsEqual(fa, fc) {
+		if !maps.Equal(fa, fc) {
 			t.Errorf("seed %d: secrets and first commits differ:\nall lines %v\nchanged   %v", seed, fa, fc)
 		}
 		type at struct {
@@ -151,7 +151,7 @@ func TestChangedLinesDifferential(t *testing.T) {
 			}
 		}
 	}
-	if far := nFar(nChangedFar); far == 0 {
+	if far := nFar(changedAll); far == 0 {
 		t.Error("no finding of the rule with a window: the histories did not test it")
 	}
 	if nChanged >= nAll {
@@ -163,7 +163,7 @@ func TestChangedLinesDifferential(t *testing.T) {
 // is lines above its secrets (a window).
 func windowDetector(t *testing.T) *detect.Detector {
 	t.Helper()
-	set, err := rules.ParseRules("t.toml", []byte(`
+	return detectorFor(t, `
 [[rules]]
 id = "aws"
 keywords = ["akia"]
@@ -174,15 +174,7 @@ id = "far"
 keywords = ["[vault]"]
 window = 16384
 regex = '''(?m)^far = (ft_[a-z2-7]{10})$'''
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := detect.New(set, detect.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
+`)
 }
 
 func nFar(fs []leak.Finding) int {
@@ -193,16 +185,4 @@ func nFar(fs []leak.Finding) int {
 		}
 	}
 	return n
-}
-
-func mapsEqual[K comparable, V comparable](a, b map[K]V) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }

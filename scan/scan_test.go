@@ -44,12 +44,18 @@ func (f *fakeSource) Chunks(ctx context.Context) iter.Seq2[leak.Chunk, error] {
 
 func testDetector(t *testing.T) *detect.Detector {
 	t.Helper()
-	set, err := rules.ParseRules("t.toml", []byte(`
+	return detectorFor(t, `
 [[rules]]
 id = "aws"
 keywords = ["akia"]
 regex = '''\b(AKIA[A-Z2-7]{16})\b'''
-`))
+`)
+}
+
+// detectorFor is a detector for the rules of a TOML text.
+func detectorFor(t *testing.T, toml string) *detect.Detector {
+	t.Helper()
+	set, err := rules.ParseRules("t.toml", []byte(toml))
 	if err != nil {
 		t.Fatal(err)
 	}
