@@ -1,0 +1,227 @@
+package source
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// catFile returns an object's content exactly (r.git trims it).
+func catFile(t *testing.T, dir, typ, id string) string {
+	t.Helper()
+	cmd := exec.Command("git", "cat-file", typ, id)
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("git cat-file %s %s: %v", typ, id, err)
+	}
+	return string(out)
+}
+
+// packedRepo is a repository whose history has many versions of a few
+// files (so the packs hold deltas), a binary file, a large file, and a
+// blob left loose after packing it with the git command repack (default:
+// repack -adq).
+func packedRepo(t *testing.T, repack ...string) (*testRepo, string) {
+	r := newTestRepo(t)
+	rng := rand.New(rand.NewPCG(11, 12))
+	lines := make([]string, 300)
+	for i := range lines {
+		lines[i] = fmt.Sprintf("line %d of a file that changes a little in every commit", i)
+	}
+	for c := range 30 {
+		for k := range 5 {
+			lines[rng.IntN(len(lines))] = fmt.Sprintf("changed in commit %d (%d)", c, k)
+		}
+		r.write("a.txt", strings.Join(lines, "\n")+"\n")
+		r.write(fmt.Sprintf("dir/b%d.txt", c%4), strings.Repeat(fmt.Sprintf("b %d\n", c), 50+c))
+		r.commit(fmt.Sprintf("c%d", c))
+	}
+	r.write("bin.dat", "\x00\x01binary\x00")
+	r.write("big.txt", strings.Repeat("a large blob line\n", 4000))
+	r.commit("binary and big")
+	if len(repack) == 0 {
+		repack = []string{"repack", "-adq"}
+	}
+	r.git(repack...)
+	r.write("loose.txt", "written after the repack\n")
+	r.commit("loose")
+	return r, r.blob("written after the repack\n")
+}
+
+// The pack reader gives every packed object as git cat-file does (deltas
+// at any depth, OFS_DELTA and REF_DELTA), says "large" and "binary" as
+// readObject does, and leaves loose objects to git.
+func TestPackReaderMatchesGit(t *testing.T) {
+	for _, repack := range [][]string{
+		{"repack", "-adq", "--depth=50"},                            // OFS_DELTA
+		{"-c", "repack.useDeltaBaseOffset=false", "repack", "-adq"}, // REF_DELTA
+	} {
+		r, loose := packedRepo(t, repack...)
+		g := &Git{Dir: r.dir}
+		store := g.openObjectStore(t.Context())
+		if store == nil {
+			t.Fatal("no object store")
+		}
+		defer store.close()
+		rd := store.reader()
+		const limit = 32 << 10
+		ids := strings.Fields(r.git("rev-list", "--objects", "--all", "--no-object-names"))
+		packed := map[string]bool{}
+		blobs, deltas := 0, 0
+		for _, l := range strings.Split(r.git("verify-pack", "-v", strings.TrimSuffix(store.packs[0].path, ".pack")+".idx"), "\n") {
+			if f := strings.Fields(l); len(f) >= 5 && len(f[0]) == 40 {
+				packed[f[0]] = true
+				if len(f) >= 7 && f[1] == "blob" {
+					deltas++
+				}
+			}
+		}
+		if packed[loose] {
+			t.Fatal("the loose blob is packed")
+		}
+		for _, id := range ids {
+			typ := strings.TrimSpace(r.git("cat-file", "-t", id))
+			data, size, status, ok := rd.readBlob(id, limit)
+			if !packed[id] {
+				if ok {
+					t.Errorf("loose %s %s read from the packs", typ, id)
+				}
+				continue
+			}
+			if !ok {
+				t.Fatalf("%s %s not read from the packs", typ, id)
+			}
+			want := catFile(t, r.dir, typ, id)
+			switch {
+			case typ != "blob":
+				if status != "binary" || data != nil {
+					t.Errorf("%s %s: status %q, want binary", typ, id, status)
+				}
+			case len(want) > limit:
+				if status != "large" || size != int64(len(want)) {
+					t.Errorf("blob %s: status %q size %d, want large %d", id, status, size, len(want))
+				}
+			case strings.Contains(want, "\x00"):
+				if status != "binary" {
+					t.Errorf("blob %s: status %q, want binary", id, status)
+				}
+			default:
+				blobs++
+				if status != "" || string(data) != want || size != int64(len(want)) {
+					t.Fatalf("blob %s: status %q, %d bytes, differs from git's %d bytes", id, status, len(data), len(want))
+				}
+			}
+		}
+		if blobs < 40 || deltas < 20 {
+			t.Fatalf("%v: %d blobs compared, %d deltas in the pack: the test repository is too small", repack, blobs, deltas)
+		}
+	}
+}
+
+// A clone that borrows its objects (alternates) reads them from the
+// other repository's packs.
+func TestPackReaderAlternates(t *testing.T) {
+	r, _ := packedRepo(t)
+	clone := filepath.Join(t.TempDir(), "clone")
+	gitIn(t, "", 0, "clone", "-q", "--shared", r.dir, clone)
+	store := (&Git{Dir: clone}).openObjectStore(t.Context())
+	if store == nil {
+		t.Fatal("no object store through the alternates")
+	}
+	defer store.close()
+	id := r.blob(strings.Repeat("b 29\n", 79))
+	data, _, status, ok := store.reader().readBlob(id, 1<<20)
+	if !ok || status != "" || string(data) != strings.Repeat("b 29\n", 79) {
+		t.Errorf("blob through alternates: ok %v status %q", ok, status)
+	}
+}
+
+// A damaged pack never panics and never yields wrong content: each read
+// either gives git's content or says to ask git. Bytes of the pack are
+// overwritten at random, many times.
+func TestPackReaderCorruptPack(t *testing.T) {
+	r, _ := packedRepo(t)
+	store := (&Git{Dir: r.dir}).openObjectStore(t.Context())
+	if store == nil {
+		t.Fatal("no object store")
+	}
+	defer store.close()
+	ids := strings.Fields(r.git("rev-list", "--objects", "--all", "--no-object-names"))
+	want := map[string]string{}
+	for _, id := range ids {
+		if strings.TrimSpace(r.git("cat-file", "-t", id)) == "blob" {
+			want[id] = catFile(t, r.dir, "blob", id)
+		}
+	}
+	clean := store.packs[0].data
+	rng := rand.New(rand.NewPCG(13, 14))
+	failed := 0
+	for round := range 200 {
+		damaged := bytes.Clone(clean)
+		for range 1 + rng.IntN(20) {
+			damaged[12+rng.IntN(len(damaged)-12)] = byte(rng.Uint32())
+		}
+		store.packs[0].data = damaged
+		rd := store.reader()
+		for id, content := range want {
+			data, _, status, ok := rd.readBlob(id, 1<<20)
+			if !ok {
+				failed++
+				continue
+			}
+			if status == "" && string(data) != content {
+				t.Fatalf("round %d: blob %s read from a damaged pack differs from git's", round, id)
+			}
+		}
+	}
+	store.packs[0].data = clean
+	if failed == 0 {
+		t.Error("no read failed on damaged packs: the damage missed everything")
+	}
+}
+
+// A full-history scan of a repository whose pack is damaged reports the
+// blob it cannot read, by id, and scans the rest.
+func TestGitCorruptPackReported(t *testing.T) {
+	r, _ := packedRepo(t)
+	saved := packOrderMin
+	defer func() { packOrderMin = saved }()
+	packOrderMin = 1
+	clean := scanGit(t, &Git{Dir: r.dir})
+	if len(clean.errs) != 0 || clean.fatal != nil {
+		t.Fatalf("clean scan: %v %v", clean.errs, clean.fatal)
+	}
+	// Damage the zlib stream of one blob stored whole: the big one.
+	big := r.blob(strings.Repeat("a large blob line\n", 4000))
+	store := (&Git{Dir: r.dir}).openObjectStore(t.Context())
+	pos, ok := store.find(big)
+	path := store.packs[pos.pack].path
+	store.close()
+	if !ok {
+		t.Fatal("big blob not packed")
+	}
+	pack, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := pos.off + 8; i < pos.off+40; i++ {
+		pack[i] ^= 0x55
+	}
+	os.Chmod(path, 0o644)
+	if err := os.WriteFile(path, pack, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := scanGit(t, &Git{Dir: r.dir, MaxFileSize: 1 << 20})
+	if got.fatal != nil || len(got.errs) != 1 || !strings.Contains(got.errs[0].Error(), big) {
+		t.Fatalf("errors %v (fatal %v), want one naming %s", got.errs, got.fatal, big)
+	}
+	if len(got.blobs) < len(clean.blobs)-2 {
+		t.Errorf("%d blobs scanned of %d", len(got.blobs), len(clean.blobs))
+	}
+}
