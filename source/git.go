@@ -34,9 +34,10 @@ import (
 // changed (see lines.go; AllLines turns that off). Chunks without a Blob
 // only hash a parent's lines for its children (Narrow gives no regions).
 //
-// Two git processes do the work: one "git log --raw" lists what every
-// commit added or changed (blob ids and paths, no content), then one
-// long-lived "git cat-file --batch" streams the content of each unique blob.
+// "git log --raw" lists what every commit added or changed (blob ids and
+// paths, no content), then long-lived "git cat-file --batch" processes
+// stream the content of each unique blob; a full-history scan reads the
+// packed ones from the pack files itself (packs.go).
 // Memory holds the list of unique (blob, path) places and the commits that
 // introduced them, the line hashes of blobs whose later versions are still
 // to come, and the blobs read before the version they replaced (at most
