@@ -1,6 +1,10 @@
 package detect
 
 import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -67,4 +71,92 @@ regex = '''near (x+)'''
 	if got := dp.Widen(data, []leak.Region{region(7, 8)}); !slices.Equal(got, []leak.Region{region(7, 8)}) {
 		t.Errorf("no windows: %v", got)
 	}
+}
+
+// widenBenchFiles are Go sources of the toolchain, of the sizes of most
+// files in a repository (3 KB to 40 KB), some of them about keys.
+var widenBenchFiles = []string{
+	"errors/errors.go", "strings/builder.go", "io/pipe.go", "encoding/pem/pem.go", "sort/sort.go",
+	"text/tabwriter/tabwriter.go", "crypto/ecdsa/ecdsa.go", "bufio/bufio.go", "os/file.go",
+	"fmt/print.go", "encoding/json/decode.go", "net/url/url.go", "crypto/tls/handshake_client.go",
+}
+
+// widenRegions returns 5-line regions (a changed line and its context)
+// starting at the first line start at or after each multiple of every.
+func widenRegions(data []byte, first, every int) []leak.Region {
+	var out []leak.Region
+	for at := first; at < len(data); at += every {
+		start := at
+		if at > 0 {
+			i := bytes.IndexByte(data[at-1:], '\n')
+			if i < 0 {
+				break
+			}
+			start = at + i
+		}
+		end := start
+		for range 5 {
+			if i := bytes.IndexByte(data[end:], '\n'); i >= 0 {
+				end += i + 1
+			} else {
+				end = len(data)
+			}
+		}
+		if len(out) > 0 && start < out[len(out)-1].End {
+			continue
+		}
+		out = append(out, leak.Region{Start: start, End: end, Line: 1 + bytes.Count(data[:start], []byte{'\n'})})
+	}
+	return out
+}
+
+// BenchmarkWiden runs Widen with the default rules over real Go sources:
+// "concat" is the files end to end with a region every 2 KB; "files" is
+// each file on its own with one region in its middle, as for a commit
+// that changed one place of each.
+func BenchmarkWiden(b *testing.B) {
+	d, err := New(rules.Default(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		b.Skipf("go env GOROOT: %v", err)
+	}
+	root := filepath.Join(strings.TrimSpace(string(out)), "src")
+	var files [][]byte
+	var all []byte
+	for _, f := range widenBenchFiles {
+		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(f)))
+		if err != nil {
+			b.Skip(err)
+		}
+		files = append(files, data)
+		all = append(all, data...)
+	}
+	b.Run("concat", func(b *testing.B) {
+		regions := widenRegions(all, 1024, 2048)
+		in := make([]leak.Region, len(regions))
+		b.SetBytes(int64(len(all)))
+		for b.Loop() {
+			copy(in, regions)
+			d.Widen(all, in)
+		}
+	})
+	b.Run("files", func(b *testing.B) {
+		var regions [][]leak.Region
+		total := 0
+		for _, f := range files {
+			regions = append(regions, widenRegions(f, len(f)/2, len(f)))
+			total += len(f)
+		}
+		in := make([]leak.Region, 1)
+		b.SetBytes(int64(total))
+		for b.Loop() {
+			for i, f := range files {
+				in = append(in[:0], regions[i]...)
+				d.Widen(f, in)
+			}
+		}
+	})
 }
