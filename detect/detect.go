@@ -58,6 +58,9 @@ type Detector struct {
 	// reach is the largest rule window: how far before a region Widen
 	// looks for keywords.
 	reach int
+	// widen finds the keywords Widen looks for; nil when no rule with
+	// keywords has a window.
+	widen *widener
 	// exact turns the prefilters off (every window goes to the regex), so
 	// that tests can compare the two.
 	exact bool
@@ -154,6 +157,7 @@ func New(set *rules.Set, opts Options) (*Detector, error) {
 	if len(d.patterns) > 0 {
 		d.kw = newKeywordDFA(d.patterns)
 	}
+	d.widen = newWidener(set)
 	return d, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 
 	"github.com/leakgate/leakgate/leak"
+	"github.com/leakgate/leakgate/rules"
 )
 
 // Widen extends regions of data that are to be scanned alone (the lines a
@@ -28,15 +29,8 @@ func (d *Detector) Widen(data []byte, regions []leak.Region) []leak.Region {
 			lo = seen + i + 1 // from a line start, so that no keyword is cut
 		}
 		start := r.Start
-		if lo < r.Start {
-			d.kw.scan(data[lo:r.Start], func(id, hs, he int) bool {
-				for _, ri := range d.keywords[id] {
-					if w := d.set.Rules[ri].Window; w > 0 && lo+he+w > r.Start && lo+hs < start {
-						start = lo + hs
-					}
-				}
-				return true
-			})
+		if d.widen != nil {
+			start = d.widen.reaching(data, lo, r.Start)
 		}
 		seen = max(seen, r.Start)
 		if start < r.Start {
@@ -51,4 +45,67 @@ func (d *Detector) Widen(data []byte, regions []leak.Region) []leak.Region {
 		out = append(out, r)
 	}
 	return out
+}
+
+// widener finds, for Widen, the keywords whose window reaches a region.
+// It has an automaton of its own, over the keywords of the rules with a
+// window only: most keywords have none, and the full automaton reports
+// every hit of the common ones (key, token, secret ...), each with a
+// callback for nothing; its table is also ten times larger.
+type widener struct {
+	kw *keywordDFA
+	// reach[id] is the largest window of the rules that use keyword id,
+	// all the rules of the keyword whatever their paths, as Widen does
+	// not know the path; maxReach is the largest of them.
+	reach    []int
+	maxReach int
+}
+
+// newWidener returns the widener of the set's rules, or nil when no rule
+// with keywords has a window.
+func newWidener(set *rules.Set) *widener {
+	w := &widener{}
+	ids := map[string]int{}
+	var keywords []string
+	for _, r := range set.Rules {
+		if r.Window <= 0 {
+			continue
+		}
+		for _, k := range r.Keywords {
+			id, ok := ids[k]
+			if !ok {
+				id = len(keywords)
+				ids[k] = id
+				keywords = append(keywords, k)
+				w.reach = append(w.reach, 0)
+			}
+			w.reach[id] = max(w.reach[id], r.Window)
+			w.maxReach = max(w.maxReach, r.Window)
+		}
+	}
+	if len(keywords) == 0 {
+		return nil
+	}
+	w.kw = newKeywordDFA(keywords)
+	return w
+}
+
+// reaching returns the start of the earliest keyword in data[lo:end]
+// whose window reaches past end, or end when there is none.
+func (w *widener) reaching(data []byte, lo, end int) int {
+	// Only a keyword that ends less than its window before end counts:
+	// none starts before from, where the longest keyword would end just
+	// in reach of the largest window. lo, a line start, may be much
+	// further back.
+	from := max(lo, end-w.maxReach-(w.kw.maxLen-1))
+	start := end
+	if from < end {
+		w.kw.scan(data[from:end], func(id, hs, he int) bool {
+			if from+he+w.reach[id] > end && from+hs < start {
+				start = from + hs
+			}
+			return true
+		})
+	}
+	return start
 }
