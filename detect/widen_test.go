@@ -239,8 +239,14 @@ func widenCase(rnd *rand.Rand, d *Detector, filler string, size int) ([]byte, []
 				b[i] -= 'a' - 'A'
 			}
 		}
-		if rnd.IntN(8) == 0 {
-			b = b[:rnd.IntN(len(b)+1)] // almost a keyword
+		// Pieces of keywords: almost keywords, and the two halves of
+		// one apart, which an automaton resumed in the wrong state
+		// would join.
+		switch rnd.IntN(8) {
+		case 0:
+			b = b[:rnd.IntN(len(b)+1)]
+		case 1:
+			b = b[rnd.IntN(len(b)+1):]
 		}
 		return string(b)
 	}
@@ -361,4 +367,46 @@ func TestWidenSameAsRef(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestWidenSampledGap checks that the automaton run around a sample does
+// not go on in the state it was left in by the run around an earlier
+// sample, after a gap: the first half of a keyword that ends one run,
+// and the second half that starts the next, are no keyword.
+func TestWidenSampledGap(t *testing.T) {
+	set, err := rules.ParseRules("gap.toml", []byte(`
+[[rules]]
+id = "far"
+keywords = ["0123456789abcdef"]
+window = 5000
+regex = '''0123456789abcdef(x+)'''
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := d.widen; w == nil || len(w.zones) != 1 || w.zones[0].step != 13 || w.near != 0 {
+		t.Fatalf("want one sampled zone, step 13, reaching the region: %+v", w)
+	}
+	data := bytes.Repeat([]byte{'x'}, 6000)
+	region := leak.Region{Start: 5900, End: 6000, Line: 1}
+	// The samples are at a, a+13, ...; the run around one at p reads
+	// data[p-12 : p+16].
+	a := region.Start - 5000 - 15
+	p1 := a + 13*10
+	copy(data[p1:], "cdef")        // a sample on a piece of the keyword
+	copy(data[p1+8:], "01234567")  // the first half, at the end of the run
+	p2 := p1 + 13*5                // the next sample on a piece, after a gap
+	copy(data[p2-12:], "89abcdef") // the second half, at the start of its run
+	copy(data[p2:], "cdef")
+	want := []leak.Region{region}
+	if got := widenRef(d, data, slices.Clone(want)); !slices.Equal(got, want) {
+		t.Fatalf("the reference widens %v to %v", want, got)
+	}
+	if got := d.Widen(data, slices.Clone(want)); !slices.Equal(got, want) {
+		t.Errorf("Widen(%v) = %v: a keyword made of two runs' halves", want, got)
+	}
 }
