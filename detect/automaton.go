@@ -222,8 +222,10 @@ const splitMin = 1 << 10
 // hit is a keyword occurrence: the keyword and its span.
 type hit struct{ id, start, end int }
 
-// scanFrom runs the automaton over data[from:] from state s.
-func (a *keywordDFA) scanFrom(data []byte, from int, s uint32, yield func(id, start, end int) bool) {
+// scanFrom runs the automaton over data[from:] from state s, and returns
+// the state it ends in (undefined when yield stopped it), from which a
+// later call can go on with the bytes that follow.
+func (a *keywordDFA) scanFrom(data []byte, from int, s uint32, yield func(id, start, end int) bool) uint32 {
 	trans, class := a.trans, &a.class
 	for i := from; i < len(data); i++ {
 		s = trans[s+uint32(class[data[i]])]
@@ -233,8 +235,9 @@ func (a *keywordDFA) scanFrom(data []byte, from int, s uint32, yield func(id, st
 		s &^= matchBit
 		for _, id := range a.outs[s>>a.shift] {
 			if !yield(int(id), i+1-a.lens[id], i+1) {
-				return
+				return s
 			}
 		}
 	}
+	return s
 }

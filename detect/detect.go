@@ -55,9 +55,13 @@ type Detector struct {
 	pathFilters []pathFilter
 	pathRes     []*regexp.Regexp // the distinct path regexes of the rules
 	pathChecks  []runCheck       // their run checks (".env" needs a run of 4 of [.env])
-	// reach is the largest rule window: how far before a region Widen
-	// looks for keywords.
+	// reach is the largest rule window: Widen's look-back before a region
+	// goes from the line start at or before reach bytes back (widen reads
+	// only the part of it that its keywords' windows reach from).
 	reach int
+	// widen finds the keywords Widen looks for; nil when no rule with
+	// keywords has a window.
+	widen *widener
 	// exact turns the prefilters off (every window goes to the regex), so
 	// that tests can compare the two.
 	exact bool
@@ -154,6 +158,7 @@ func New(set *rules.Set, opts Options) (*Detector, error) {
 	if len(d.patterns) > 0 {
 		d.kw = newKeywordDFA(d.patterns)
 	}
+	d.widen = newWidener(set)
 	return d, nil
 }
 
