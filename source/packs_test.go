@@ -225,3 +225,37 @@ func TestGitCorruptPackReported(t *testing.T) {
 		t.Errorf("%d blobs scanned of %d", len(got.blobs), len(clean.blobs))
 	}
 }
+
+// A linked work tree reads the packs of the repository it belongs to; a
+// SHA-256 repository is left to git cat-file.
+func TestPackStoreWorktreeAndObjectFormat(t *testing.T) {
+	r, _ := packedRepo(t)
+	wt := filepath.Join(t.TempDir(), "wt")
+	r.git("worktree", "add", "-q", wt)
+	store := (&Git{Dir: wt}).openObjectStore(t.Context())
+	if store == nil {
+		t.Fatal("no object store from a linked work tree")
+	}
+	id := r.blob(strings.Repeat("b 29\n", 79))
+	_, _, status, ok := store.reader().readBlob(id, 1<<20)
+	store.close()
+	if !ok || status != "" {
+		t.Errorf("blob from a linked work tree: ok %v status %q", ok, status)
+	}
+
+	s := newTestRepo(t, "--object-format=sha256")
+	sha256 := s.dir
+	s.write("f.txt", "content\n")
+	s.commit("one")
+	s.git("repack", "-adq")
+	if store := (&Git{Dir: sha256}).openObjectStore(t.Context()); store != nil {
+		store.close()
+		t.Error("a SHA-256 repository's packs are read in process")
+	}
+	saved := packOrderMin
+	defer func() { packOrderMin = saved }()
+	packOrderMin = 1
+	if got := scanGit(t, &Git{Dir: sha256}); got.fatal != nil || len(got.errs) != 0 || len(got.blobs) != 1 {
+		t.Errorf("SHA-256 repository: %d blobs, errors %v %v", len(got.blobs), got.errs, got.fatal)
+	}
+}
