@@ -136,8 +136,30 @@ type Allowlist struct {
 	Paths     []string `toml:"paths"`
 	Stopwords []string `toml:"stopwords"`
 
-	regexes []*regexp.Regexp
+	regexes *allowRegexes // compiled from Regexes (at once, or on first use)
 	paths   []*regexp.Regexp
+}
+
+// allowRegexes are an allowlist's secret regexes. The built-in rules'
+// are compiled on first use: the package tests compile them all, and
+// compiling them at every start was a tenth of loading the rules (a git
+// hook pays that on every push).
+type allowRegexes struct {
+	once  sync.Once
+	exprs []string
+	res   []*regexp.Regexp
+}
+
+func (l *allowRegexes) get() []*regexp.Regexp {
+	if l == nil {
+		return nil
+	}
+	l.once.Do(func() {
+		for _, s := range l.exprs {
+			l.res = append(l.res, regexp.MustCompile(s))
+		}
+	})
+	return l.res
 }
 
 // Compiled returns the rule's compiled regex. It is valid after Validate.
@@ -177,7 +199,7 @@ func (a *Allowlist) AllowsSecret(secret, match string) bool {
 	if a.Target == "match" {
 		target = match
 	}
-	for _, re := range a.regexes {
+	for _, re := range a.regexes.get() {
 		if re.MatchString(target) {
 			return true
 		}
@@ -203,19 +225,28 @@ func (a *Allowlist) AllowsPath(p string) bool {
 	return false
 }
 
-func (a *Allowlist) compile(where string) error {
+// compile checks and compiles the allowlist; without parse (the built-in
+// rules) its secret regexes are compiled on first use.
+func (a *Allowlist) compile(where string, parse bool) error {
 	a.regexes, a.paths = nil, nil
 	switch a.Target {
 	case "", "secret", "match":
 	default:
 		return fmt.Errorf("%s: allowlist regex-target %q: want \"secret\" or \"match\"", where, a.Target)
 	}
-	for _, s := range a.Regexes {
-		re, err := regexp.Compile(s)
-		if err != nil {
-			return fmt.Errorf("%s: allowlist regex %q: %w", where, s, err)
+	if len(a.Regexes) > 0 {
+		l := &allowRegexes{exprs: a.Regexes}
+		if parse {
+			for _, s := range a.Regexes {
+				re, err := regexp.Compile(s)
+				if err != nil {
+					return fmt.Errorf("%s: allowlist regex %q: %w", where, s, err)
+				}
+				l.res = append(l.res, re)
+			}
+			l.once.Do(func() {}) // compiled
 		}
-		a.regexes = append(a.regexes, re)
+		a.regexes = l
 	}
 	for _, s := range a.Paths {
 		re, err := regexp.Compile(s)
@@ -316,7 +347,7 @@ func (r *Rule) validate(parse bool) error {
 		}
 		r.paths = append(r.paths, pre)
 	}
-	if err := r.Allowlist.compile(where); err != nil {
+	if err := r.Allowlist.compile(where, parse); err != nil {
 		return err
 	}
 	if len(r.Examples) == 0 && r.Source != "" && strings.HasPrefix(r.Source, "default/") {
@@ -690,7 +721,7 @@ func newSet(all []*Rule, allow Allowlist, version string) (*Set, error) {
 			return nil, err
 		}
 	}
-	if err := allow.compile("allowlist"); err != nil {
+	if err := allow.compile("allowlist", true); err != nil {
 		return nil, err
 	}
 	return &Set{Rules: all, Allowlist: allow, Version: version}, nil

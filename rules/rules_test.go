@@ -179,8 +179,9 @@ func TestVersion(t *testing.T) {
 	}
 }
 
-// TestDefaultRegexes parses every built-in rule's regex, which loading
-// them does not do (Default trusts this test), and checks that the group
+// TestDefaultRegexes parses every built-in rule's regex and compiles its
+// allowlist's regexes, which loading them does not do (Default trusts this
+// test: it compiles both on first use), and checks that the group
 // counting gave the same secret group as parsing.
 func TestDefaultRegexes(t *testing.T) {
 	t.Parallel()
