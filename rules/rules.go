@@ -350,9 +350,6 @@ func (r *Rule) validate(parse bool) error {
 	if err := r.Allowlist.compile(where, parse); err != nil {
 		return err
 	}
-	if len(r.Examples) == 0 && r.Source != "" && strings.HasPrefix(r.Source, "default/") {
-		return fmt.Errorf("%s: built-in rules need at least one example", where)
-	}
 	return nil
 }
 
@@ -579,20 +576,32 @@ var defaultFS embed.FS
 // Default returns the built-in rule set. It panics only if the embedded
 // rules are broken, which the package tests rule out.
 func Default() *Set {
-	s, err := loadDefault()
+	s, err := loadFS(defaultFS, false, false)
 	if err != nil {
 		panic(err)
 	}
 	return s
 }
 
-func loadDefault() (*Set, error) { return loadFS(defaultFS, false) }
+// Lean returns the built-in rule set without the rules' examples and
+// counterexamples, which only checking the rules reads (`leakgate rules
+// test`): it loads in about half the time of Default. Its Version is
+// Default's.
+func Lean() *Set {
+	s, err := loadFS(defaultFS, false, true)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
 
 // loadFS loads the rule files default/*.toml of fsys as the built-in set.
 // The files are decoded and their rules validated concurrently (that is
 // most of a git hook's start-up); with parseRegexes false, the rules'
-// regexes are not parsed (see validate).
-func loadFS(fsys fs.FS, parseRegexes bool) (*Set, error) {
+// regexes are not parsed (see validate); with lean, their examples and
+// counterexamples are left out (see stripExamples), otherwise each rule
+// must have an example.
+func loadFS(fsys fs.FS, parseRegexes, lean bool) (*Set, error) {
 	files, err := fs.Glob(fsys, "default/*.toml")
 	if err != nil {
 		return nil, err
@@ -617,7 +626,11 @@ func loadFS(fsys fs.FS, parseRegexes bool) (*Set, error) {
 				if l.data, l.err = fs.ReadFile(fsys, files[i]); l.err != nil {
 					continue
 				}
-				if l.f, l.err = parse(files[i], l.data); l.err != nil {
+				text := l.data
+				if lean {
+					text = stripExamples(text)
+				}
+				if l.f, l.err = parse(files[i], text); l.err != nil {
 					continue
 				}
 				for _, r := range l.f.Rules {
@@ -625,6 +638,10 @@ func loadFS(fsys fs.FS, parseRegexes bool) (*Set, error) {
 						continue // newSet reports it
 					}
 					if l.err = r.validate(parseRegexes); l.err != nil {
+						break
+					}
+					if !lean && len(r.Examples) == 0 {
+						l.err = fmt.Errorf("%s: rule %q: built-in rules need at least one example", files[i], r.ID)
 						break
 					}
 				}

@@ -121,7 +121,7 @@ func TestVersion(t *testing.T) {
 		}
 		copied[name] = &fstest.MapFile{Data: data}
 	}
-	same, err := loadFS(copied, false)
+	same, err := loadFS(copied, false, false)
 	if err != nil || same.Version != base.Version {
 		t.Errorf("same files: version %q, want %q (%v)", same.Version, base.Version, err)
 	}
@@ -131,7 +131,7 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("%s: no rule to change", files[0])
 	}
 	copied[files[0]] = &fstest.MapFile{Data: changed}
-	other, err := loadFS(copied, false)
+	other, err := loadFS(copied, false, false)
 	if err != nil || other.Version == base.Version {
 		t.Errorf("changed built-in rule: version %q, base %q (%v)", other.Version, base.Version, err)
 	}
@@ -185,7 +185,7 @@ func TestVersion(t *testing.T) {
 // counting gave the same secret group as parsing.
 func TestDefaultRegexes(t *testing.T) {
 	t.Parallel()
-	parsed, err := loadFS(defaultFS, true)
+	parsed, err := loadFS(defaultFS, true, false)
 	if err != nil {
 		t.Fatal(err)
 	}

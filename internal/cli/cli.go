@@ -339,10 +339,11 @@ func (e *env) warnings(res *scan.Result, format report.Format, f *scanFlags) {
 	}
 }
 
-// loadRules returns the default rules merged with the config file: the one
-// named by --config, or .leakgate.toml at root when present.
+// loadRules returns the default rules (without their examples: see
+// rules.Lean) merged with the config file: the one named by --config, or
+// .leakgate.toml at root when present.
 func loadRules(root, config string) (*rules.Set, error) {
-	base := rules.Default()
+	base := rules.Lean()
 	if config == "" {
 		p := filepath.Join(root, ".leakgate.toml")
 		if _, err := os.Stat(p); err != nil {

@@ -265,7 +265,7 @@ func cannotRun(out pusher, err error) error {
 // loadDetector builds the detector from the built-in rules, merged with
 // the server-wide --config when given.
 func loadDetector(f *receiveFlags) (*detect.Detector, error) {
-	set := rules.Default()
+	set := rules.Lean()
 	if f.config != "" {
 		var err error
 		if set, err = rules.Load(f.config, set); err != nil {
