@@ -672,10 +672,10 @@ func (g *Git) read(ctx context.Context, l *listing, yield func(leak.Chunk, error
 		todo = append(bases, todo...)
 		g.packOrder(ctx, l, store, todo)
 		if runtime.NumCPU() > 1 {
-			// Two git processes, each on a contiguous half of the packs
-			// (git's delta cache needs the locality): one git alone left
-			// the CPUs idle part of the time (6.0-6.6 s against 6.8-7.1 s
-			// on the benchmark history, alternating).
+			// Two readers, each on a contiguous half of the packs (a cache
+			// of delta bases needs the locality): one git cat-file alone
+			// left the CPUs idle part of the time (6.0-6.6 s against
+			// 6.8-7.1 s on the benchmark history, alternating).
 			k := splitPoint(todo, diff, len(l.blobs))
 			g.readParallel(ctx, l, store, [][]int32{todo[:k], todo[k:]}, limit, hashOnly, got)
 		} else {
