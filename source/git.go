@@ -682,6 +682,9 @@ func (g *Git) read(ctx context.Context, l *listing, yield func(leak.Chunk, error
 			g.readPart(ctx, l, store, todo, limit, hashOnly, got)
 		}
 	} else {
+		if g.Range != "" && len(bases) > 0 && compareByDelta {
+			bases = g.comparedByDelta(ctx, l, d, todo, bases, children)
+		}
 		// Each blob right after the parents it is compared with: they are
 		// versions of one file, so git's delta cache serves the second.
 		groups := make([][]int32, 0, len(todo))
@@ -712,6 +715,44 @@ func (g *Git) read(ctx context.Context, l *listing, yield func(leak.Chunk, error
 	if ctx.Err() == nil && !d.stopped {
 		d.flush()
 	}
+}
+
+// compareByDelta turns comparedByDelta on (tests compare with it off).
+var compareByDelta = true
+
+// comparedByDelta returns bases less the versions that need not be read:
+// those the packs store as a delta against their only child (see
+// markCopied), which are made ready at once with that delta.
+func (g *Git) comparedByDelta(ctx context.Context, l *listing, d *delivery, todo, bases []int32, children []int32) []int32 {
+	store := g.openObjectStore(ctx)
+	if store == nil {
+		return bases
+	}
+	defer store.close()
+	only := make(map[int32]int32, len(bases)) // base -> its only child
+	for _, i := range todo {
+		if ps := d.diff[i]; len(ps) == 1 && children[ps[0]] == 1 && d.state[ps[0]] != stateToScan {
+			only[ps[0]] = i
+		}
+	}
+	r := store.reader()
+	kept := bases[:0]
+	for _, p := range bases {
+		c, ok := only[p]
+		if ok {
+			var pd *priorDelta
+			if pd, ok = r.deltaAgainst(l.blobs[p].id, l.blobs[c].id); ok {
+				d.lines[p].delta = pd
+				d.lines[p].fill(&lineHashes{})
+				d.state[p] = stateLines
+				g.gc.packed.Add(1)
+			}
+		}
+		if !ok {
+			kept = append(kept, p)
+		}
+	}
+	return kept
 }
 
 func abs(x int) int { return max(x, -x) }

@@ -213,6 +213,9 @@ func (s *lineSet) has(h uint64) bool {
 type priorLines struct {
 	done  chan struct{}
 	lines *lineHashes // nil when the blob cannot serve (not read, binary...)
+	// delta, when set, is the blob as a delta against its only child,
+	// which is compared with it by markCopied instead (lines is empty).
+	delta *priorDelta
 	refs  atomic.Int32
 }
 
@@ -239,7 +242,7 @@ func (p *priorLines) release() {
 	if p.refs.Add(-1) == 0 {
 		select {
 		case <-p.done:
-			p.lines = nil
+			p.lines, p.delta = nil, nil
 		default:
 		}
 	}
@@ -291,6 +294,12 @@ func narrower(data []byte, own *priorLines, hashed bool, parents []*priorLines, 
 			pl := p.wait()
 			if pl == nil {
 				return whole, nil // a parent that could not be read: scan it all
+			}
+			if p.delta != nil {
+				if !markCopied(fresh, lh.starts, data, p.delta) {
+					return whole, nil
+				}
+				continue
 			}
 			markOld(fresh, lh.hashes, pl.hashes)
 		}

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/format/packfile"
@@ -42,10 +43,14 @@ type objectStore struct {
 }
 
 type packFile struct {
-	path    string
-	idx     packIndex
-	data    []byte      // the mapped .pack file
-	entries []packEntry // by offset: where each entry ends, and its CRC
+	path string
+	idx  packIndex
+	data []byte // the mapped .pack file
+	// entries, by offset, say where each entry ends and its CRC; built on
+	// first use (a range reads few entries, and sorting millions of
+	// offsets would cost it more than its blobs).
+	entries     []packEntry
+	entriesOnce sync.Once
 }
 
 // packEntry is an entry of a pack: its offset and the CRC-32 of its bytes
@@ -229,18 +234,20 @@ func openPack(idxPath string) (*packFile, error) {
 		unmapFile(data)
 		return nil, fmt.Errorf("%s: not a pack file", path)
 	}
-	entries := make([]packEntry, 0, idx.count)
-	for m := range idx.count {
-		if off, ok := idx.offset(m); ok {
-			entries = append(entries, packEntry{off, idx.crc(m)})
-		}
-	}
-	slices.SortFunc(entries, func(a, b packEntry) int { return cmp.Compare(a.off, b.off) })
-	return &packFile{path: path, idx: idx, data: data, entries: entries}, nil
+	return &packFile{path: path, idx: idx, data: data}, nil
 }
 
 // checkEntry verifies the bytes of the entry at off against its CRC.
 func (p *packFile) checkEntry(off int64) error {
+	p.entriesOnce.Do(func() {
+		p.entries = make([]packEntry, 0, p.idx.count)
+		for m := range p.idx.count {
+			if off, ok := p.idx.offset(m); ok {
+				p.entries = append(p.entries, packEntry{off, p.idx.crc(m)})
+			}
+		}
+		slices.SortFunc(p.entries, func(a, b packEntry) int { return cmp.Compare(a.off, b.off) })
+	})
 	k, found := slices.BinarySearchFunc(p.entries, off, func(e packEntry, off int64) int { return cmp.Compare(e.off, off) })
 	if !found {
 		return errors.New("no entry at that offset")
@@ -532,4 +539,222 @@ func deltaTargetSize(delta []byte) (int64, error) {
 		}
 	}
 	return sizes[1], nil
+}
+
+// Comparing a blob of a range with the version it replaced without reading
+// that version: in the packs a replaced version is usually stored as a
+// delta against the newer one, and the delta's copy instructions say which
+// bytes of the newer version the older one holds. A line of the newer
+// version that was copied whole, with the line break before it (or from
+// the start of a line of the older one) and its own, is a line of the
+// older version: old. Every other line is fresh. That is never fewer fresh
+// lines than comparing the two versions line by line would give (a copied
+// line is a line of the older version), and it saves reading, piping and
+// hashing the older version.
+
+// deltaOp is an instruction of a delta: a copy of base[off:off+n], or an
+// insert of n bytes, the last of which is last.
+type deltaOp struct {
+	copy   bool
+	off, n int
+	last   byte
+}
+
+// priorDelta is a replaced version as a delta against its successor.
+type priorDelta struct {
+	baseSize int
+	ops      []deltaOp
+}
+
+// deltaAgainst returns the delta of the object parent when the packs store
+// it as a delta whose base is the object child.
+func (r *packReader) deltaAgainst(parent, child string) (d *priorDelta, ok bool) {
+	ppos, ok1 := r.s.find(parent)
+	cpos, ok2 := r.s.find(child)
+	if !ok1 || !ok2 {
+		return nil, false
+	}
+	defer func() {
+		if recover() != nil {
+			d, ok = nil, false
+		}
+	}()
+	p := r.s.packs[ppos.pack]
+	typ, size, at, err := entryHeader(p.data, ppos.off)
+	if err != nil || size > maxInflate*(int64(len(p.data))-at) {
+		return nil, false
+	}
+	var base objectPos
+	switch typ {
+	case objOfsDelta:
+		rel, n, err := ofsDeltaOffset(p.data, at)
+		if err != nil || rel <= 0 || rel > ppos.off-12 {
+			return nil, false
+		}
+		base, at = objectPos{ppos.pack, ppos.off - rel}, at+int64(n)
+	case objRefDelta:
+		if at+20 > int64(len(p.data)) {
+			return nil, false
+		}
+		var h plumbing.Hash
+		copy(h[:], p.data[at:at+20])
+		if base, ok = r.s.findHash(h); !ok {
+			return nil, false
+		}
+		at += 20
+	default:
+		return nil, false
+	}
+	if base != cpos {
+		return nil, false
+	}
+	delta, err := r.inflate(p.data, at, size)
+	if err != nil {
+		return nil, false
+	}
+	// Read to the end of the stream: that checks its Adler-32 (the CRC of
+	// the entry is not checked here, to keep the index unsorted).
+	if n, err := r.zr.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		return nil, false
+	}
+	return parseDelta(delta)
+}
+
+// parseDelta reads a delta's instructions, checking that they produce
+// exactly its result's size from a base of its base's size.
+func parseDelta(delta []byte) (*priorDelta, bool) {
+	var sizes [2]int64
+	for k := range sizes {
+		for shift := 0; ; shift += 7 {
+			if len(delta) == 0 || shift > 56 {
+				return nil, false
+			}
+			c := delta[0]
+			delta = delta[1:]
+			sizes[k] |= int64(c&0x7f) << shift
+			if c&0x80 == 0 {
+				break
+			}
+		}
+	}
+	if sizes[0] > 1<<31 || sizes[1] > 1<<31 {
+		return nil, false
+	}
+	d := &priorDelta{baseSize: int(sizes[0])}
+	w := 0
+	for len(delta) > 0 {
+		cmd := delta[0]
+		delta = delta[1:]
+		switch {
+		case cmd&0x80 != 0:
+			var off, n int
+			for k := range 7 {
+				if cmd&(1<<k) == 0 {
+					continue
+				}
+				if len(delta) == 0 {
+					return nil, false
+				}
+				if k < 4 {
+					off |= int(delta[0]) << (8 * k)
+				} else {
+					n |= int(delta[0]) << (8 * (k - 4))
+				}
+				delta = delta[1:]
+			}
+			if n == 0 {
+				n = 0x10000
+			}
+			if off+n > d.baseSize {
+				return nil, false
+			}
+			d.ops = append(d.ops, deltaOp{copy: true, off: off, n: n})
+			w += n
+		case cmd != 0:
+			n := int(cmd)
+			if n > len(delta) {
+				return nil, false
+			}
+			d.ops = append(d.ops, deltaOp{n: n, last: delta[n-1]})
+			delta = delta[n:]
+			w += n
+		default:
+			return nil, false
+		}
+	}
+	if int64(w) != sizes[1] {
+		return nil, false
+	}
+	return d, true
+}
+
+// markCopied clears fresh[i] for each line i of data (starting at
+// starts[i]) that the replaced version d copied whole: see above. It
+// returns false when d is not a delta against data.
+func markCopied(fresh []bool, starts []int32, data []byte, d *priorDelta) bool {
+	if d.baseSize != len(data) {
+		return false
+	}
+	// The copied runs of data, merged where one copy goes on from another
+	// in both versions; starts says whether the older version has a line
+	// start where the run begins.
+	type run struct {
+		a, b   int
+		starts bool
+	}
+	var runs []run
+	var last byte
+	w, prevCopy := 0, false
+	for _, op := range d.ops {
+		if op.copy {
+			if k := len(runs) - 1; prevCopy && runs[k].b == op.off {
+				runs[k].b += op.n
+			} else {
+				runs = append(runs, run{op.off, op.off + op.n, w == 0 || last == '\n'})
+			}
+			last, prevCopy = data[op.off+op.n-1], true
+		} else {
+			last, prevCopy = op.last, false
+		}
+		w += op.n
+	}
+	slices.SortFunc(runs, func(x, y run) int { return cmp.Compare(x.a, y.a) })
+	reach := make([]int, len(runs)) // reach[k]: the farthest end of runs[:k+1]
+	for k, r := range runs {
+		reach[k] = r.b
+		if k > 0 {
+			reach[k] = max(reach[k], reach[k-1])
+		}
+	}
+	// covered says whether some run holds data[from:end], beginning at or
+	// before from (exact: beginning at from, at a line start of the older
+	// version).
+	covered := func(from, end int, exact bool) bool {
+		k, _ := slices.BinarySearchFunc(runs, from+1, func(r run, t int) int { return cmp.Compare(r.a, t) })
+		if k--; k < 0 {
+			return false
+		}
+		if !exact {
+			return reach[k] >= end
+		}
+		for ; k >= 0 && runs[k].a == from; k-- {
+			if runs[k].starts && runs[k].b >= end {
+				return true
+			}
+		}
+		return false
+	}
+	for i, s := range starts {
+		e := len(data)
+		if i+1 < len(starts) {
+			e = int(starts[i+1])
+		}
+		if e == 0 || data[e-1] != '\n' {
+			continue // the last line, without a line break: left fresh
+		}
+		if int(s) > 0 && covered(int(s)-1, e, false) || covered(int(s), e, true) {
+			fresh[i] = false
+		}
+	}
+	return true
 }

@@ -7,8 +7,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // catFile returns an object's content exactly (r.git trims it).
@@ -257,5 +260,162 @@ func TestPackStoreWorktreeAndObjectFormat(t *testing.T) {
 	packOrderMin = 1
 	if got := scanGit(t, &Git{Dir: sha256}); got.fatal != nil || len(got.errs) != 0 || len(got.blobs) != 1 {
 		t.Errorf("SHA-256 repository: %d blobs, errors %v %v", len(got.blobs), got.errs, got.fatal)
+	}
+}
+
+// The copy instructions of a delta say which lines of its base it holds.
+func TestMarkCopied(t *testing.T) {
+	base := []byte("a\nb\nc\nxd\nkey\n")
+	// The older version: "a\n" (copied from the start), "X\n" (inserted),
+	// "c\n" (copied after an inserted line break), "qd\n" ("d\n" copied
+	// after an inserted "q": not a whole line of the base), "Zkey\n" (the
+	// whole line "key\n" copied, but after an inserted "Z").
+	delta := []byte{byte(len(base)), 14,
+		0x80 | 0x10, 2, // copy base[0:2]
+		2, 'X', '\n', // insert
+		0x80 | 0x01 | 0x10, 4, 2, // copy base[4:6]
+		1, 'q', // insert
+		0x80 | 0x01 | 0x10, 7, 2, // copy base[7:9]
+		1, 'Z', // insert
+		0x80 | 0x01 | 0x10, 9, 4, // copy base[9:13]
+	}
+	d, ok := parseDelta(delta)
+	if !ok {
+		t.Fatal("parseDelta refused a valid delta")
+	}
+	lh := hashLines(base)
+	fresh := []bool{true, true, true, true, true}
+	if !markCopied(fresh, lh.starts, base, d) {
+		t.Fatal("markCopied refused its base")
+	}
+	if want := []bool{false, true, false, true, true}; !slices.Equal(fresh, want) {
+		t.Errorf("fresh = %v, want %v", fresh, want)
+	}
+	if markCopied(fresh, lh.starts, base[:5], d) {
+		t.Error("markCopied accepted data of another size than the delta's base")
+	}
+	for _, bad := range [][]byte{
+		{9, 2, 0x80 | 0x01 | 0x10, 8, 2},     // a copy past the base
+		{9, 3, 5, 'a', 'b'},                  // an insert past the delta
+		{9, 3, 2, 'a', 'b'},                  // short of the result's size
+		{9, 2, 0, 'a', 'b'},                  // the reserved instruction
+		{9, 2, 0x80 | 0x01, 0x80 | 0x10, 2},  // cut short
+		{0x80, 0x80, 0x80, 0x80, 0x80, 0x80}, // a header cut short
+	} {
+		if _, ok := parseDelta(bad); ok {
+			t.Errorf("parseDelta accepted %v", bad)
+		}
+	}
+}
+
+// On versions packed by git, the lines that a version's delta copies from
+// its successor are lines of that version (never new content hidden), and
+// most unchanged lines are found so.
+func TestDeltaAgainstSound(t *testing.T) {
+	r := newTestRepo(t)
+	rng := rand.New(rand.NewPCG(15, 16))
+	lines := make([]string, 400)
+	for i := range lines {
+		lines[i] = fmt.Sprintf("line %d: %s", i, strings.Repeat("x", rng.IntN(60)))
+	}
+	var versions []string
+	for c := range 25 {
+		for range 1 + rng.IntN(6) {
+			i := rng.IntN(len(lines))
+			switch rng.IntN(3) {
+			case 0:
+				lines[i] = fmt.Sprintf("changed %d in %d", i, c)
+			case 1:
+				lines = slices.Insert(lines, i, fmt.Sprintf("inserted in %d", c))
+			default:
+				lines = slices.Delete(lines, i, i+1)
+			}
+		}
+		text := strings.Join(lines, "\n") + "\n"
+		versions = append(versions, text)
+		r.write("f.txt", text)
+		r.commit(fmt.Sprintf("c%d", c))
+	}
+	r.git("repack", "-adq", "--depth=50", "--window=50")
+	store := (&Git{Dir: r.dir}).openObjectStore(t.Context())
+	if store == nil {
+		t.Fatal("no object store")
+	}
+	defer store.close()
+	rd := store.reader()
+	pairs, old, byHash := 0, 0, 0
+	for k := 1; k < len(versions); k++ {
+		parent, child := versions[k-1], versions[k]
+		d, ok := rd.deltaAgainst(r.blob(parent), r.blob(child))
+		if !ok {
+			continue
+		}
+		pairs++
+		data := []byte(child)
+		lh := hashLines(data)
+		fresh := slices.Repeat([]bool{true}, len(lh.starts))
+		if !markCopied(fresh, lh.starts, data, d) {
+			t.Fatalf("version %d: the delta does not fit its base", k)
+		}
+		inParent := map[string]bool{}
+		for _, l := range strings.Split(parent, "\n") {
+			inParent[l] = true
+		}
+		childLines := strings.Split(strings.TrimSuffix(child, "\n"), "\n")
+		for i, f := range fresh {
+			if !f {
+				old++
+				if !inParent[childLines[i]] {
+					t.Fatalf("version %d: line %d %q marked old, but the older version lacks it", k, i, childLines[i])
+				}
+			}
+		}
+		byHashFresh := slices.Repeat([]bool{true}, len(lh.starts))
+		markOld(byHashFresh, lh.hashes, hashLines([]byte(parent)).hashes)
+		for _, f := range byHashFresh {
+			if !f {
+				byHash++
+			}
+		}
+	}
+	if pairs < 3 {
+		t.Fatalf("only %d versions stored as deltas against their successor", pairs)
+	}
+	if old*10 < byHash*9 {
+		t.Errorf("the deltas mark %d lines old, comparing lines %d: too few found", old, byHash)
+	}
+}
+
+// A --range on a packed repository compares a changed file with the
+// version it replaced through that version's delta, without reading it,
+// and keeps only findings on the changed lines, as reading it would.
+func TestGitRangeComparedByDelta(t *testing.T) {
+	r := newTestRepo(t)
+	var lines []string
+	for i := range 200 {
+		lines = append(lines, fmt.Sprintf("setting_%d = value %d", i, i))
+	}
+	r.write("conf.txt", strings.Join(lines, "\n")+"\n")
+	base := r.commit("base")
+	lines = slices.Insert(lines, 100, "token = the new line")
+	r.write("conf.txt", strings.Join(lines, "\n")+"\n")
+	r.commit("edit")
+	r.git("repack", "-adq")
+	compareByDelta = false
+	byLines := scanGit(t, &Git{Dir: r.dir, Range: base + "..HEAD"})
+	compareByDelta = true
+	g := &Git{Dir: r.dir, Range: base + "..HEAD"}
+	got := scanGit(t, g)
+	if g.GitStats().Packed != 1 {
+		t.Fatalf("%d versions compared through their delta, want 1", g.GitStats().Packed)
+	}
+	b := got.byContent(t, strings.Join(lines, "\n")+"\n")
+	for i, k := range b.Kept {
+		if k != (i == 100) {
+			t.Errorf("line %d %q: kept %v", i, lines[i], k)
+		}
+	}
+	if diff := cmp.Diff(byLines.blobs, got.blobs); diff != "" {
+		t.Errorf("comparing through the delta changed the result (-reading the version +its delta):\n%s", diff)
 	}
 }
