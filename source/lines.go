@@ -44,6 +44,30 @@ type lineHashes struct {
 	hashes []uint64
 }
 
+// lineStarts returns the offsets at which data's lines start.
+func lineStarts(data []byte) []int32 {
+	starts := make([]int32, 0, bytes.Count(data, []byte{'\n'})+1)
+	for off := 0; off < len(data); {
+		starts = append(starts, int32(off))
+		i := bytes.IndexByte(data[off:], '\n')
+		if i < 0 {
+			break
+		}
+		off += i + 1
+	}
+	return starts
+}
+
+// allDeltas says whether every parent is compared through its delta.
+func allDeltas(parents []*priorLines) bool {
+	for _, p := range parents {
+		if p.delta == nil {
+			return false
+		}
+	}
+	return true
+}
+
 // hashLines splits data into lines (each without its "\n") and hashes them.
 func hashLines(data []byte) *lineHashes {
 	n := bytes.Count(data, []byte{'\n'}) + 1
@@ -276,6 +300,8 @@ func narrower(data []byte, own *priorLines, hashed bool, parents []*priorLines, 
 		if hashed {
 			lh = own.wait()
 			defer own.release()
+		} else if own == nil && len(parents) > 0 && allDeltas(parents) {
+			lh = &lineHashes{starts: lineStarts(data)} // markCopied needs no hashes
 		} else if own != nil || len(parents) > 0 {
 			lh = hashLines(data)
 			if own != nil {
@@ -286,7 +312,7 @@ func narrower(data []byte, own *priorLines, hashed bool, parents []*priorLines, 
 		if !scan || len(parents) == 0 || lh == nil {
 			return whole, nil
 		}
-		fresh := make([]bool, len(lh.hashes))
+		fresh := make([]bool, len(lh.starts))
 		for i := range fresh {
 			fresh[i] = true
 		}

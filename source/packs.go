@@ -719,40 +719,28 @@ func markCopied(fresh []bool, starts []int32, data []byte, d *priorDelta) bool {
 		w += op.n
 	}
 	slices.SortFunc(runs, func(x, y run) int { return cmp.Compare(x.a, y.a) })
-	reach := make([]int, len(runs)) // reach[k]: the farthest end of runs[:k+1]
-	for k, r := range runs {
-		reach[k] = r.b
-		if k > 0 {
-			reach[k] = max(reach[k], reach[k-1])
-		}
-	}
-	// covered says whether some run holds data[from:end], beginning at or
-	// before from (exact: beginning at from, at a line start of the older
-	// version).
-	covered := func(from, end int, exact bool) bool {
-		k, _ := slices.BinarySearchFunc(runs, from+1, func(r run, t int) int { return cmp.Compare(r.a, t) })
-		if k--; k < 0 {
-			return false
-		}
-		if !exact {
-			return reach[k] >= end
-		}
-		for ; k >= 0 && runs[k].a == from; k-- {
-			if runs[k].starts && runs[k].b >= end {
-				return true
-			}
-		}
-		return false
-	}
+	// Lines in order, runs in order of their start: reach is the farthest
+	// end of the runs that begin before the line (at or before its
+	// preceding line break).
+	k, reach := 0, -1
 	for i, s := range starts {
+		from := int(s)
 		e := len(data)
 		if i+1 < len(starts) {
 			e = int(starts[i+1])
 		}
+		for k < len(runs) && runs[k].a < from {
+			reach = max(reach, runs[k].b)
+			k++
+		}
 		if e == 0 || data[e-1] != '\n' {
 			continue // the last line, without a line break: left fresh
 		}
-		if int(s) > 0 && covered(int(s)-1, e, false) || covered(int(s), e, true) {
+		old := from > 0 && reach >= e
+		for j := k; !old && j < len(runs) && runs[j].a == from; j++ {
+			old = runs[j].starts && runs[j].b >= e
+		}
+		if old {
 			fresh[i] = false
 		}
 	}
