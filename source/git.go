@@ -84,6 +84,8 @@ type Git struct {
 	// that later edits the file.
 	AllLines bool
 
+	objectsDir string // the object directory, as rev-parse gave it (relative to Dir)
+
 	c      counters
 	gc     gitCounters
 	mu     sync.Mutex
@@ -362,13 +364,16 @@ func (g *Git) Chunks(ctx context.Context) iter.Seq2[leak.Chunk, error] {
 			yield(leak.Chunk{}, fmt.Errorf("source git: %w: %w", err, ErrFatal))
 			return
 		}
-		info, err := g.output(ctx, "rev-parse", "--is-shallow-repository", "--git-dir")
+		info, err := g.output(ctx, "rev-parse", "--is-shallow-repository", "--git-dir", "--git-path", "objects")
 		if ctx.Err() != nil {
 			return
 		}
 		if err != nil {
 			yield(leak.Chunk{}, fmt.Errorf("source git: %s is not a git repository: %w: %w", g.Dir, err, ErrFatal))
 			return
+		}
+		if lines := strings.Split(info, "\n"); len(lines) == 3 {
+			g.objectsDir = strings.TrimSpace(lines[2]) // for openObjectStore
 		}
 		if strings.HasPrefix(info, "true") && !g.Staged {
 			g.note("%s is a shallow clone: history before its oldest commits is not there to scan, and those commits are credited with everything they contain", g.Dir)

@@ -78,8 +78,13 @@ func openIndex(data []byte) (packIndex, error) {
 		return packIndex{}, errors.New("not a version 2 pack index")
 	}
 	n := int(binary.BigEndian.Uint32(data[8+255*4:]))
-	if len(data) < header+n*(20+4+4)+40 {
-		return packIndex{}, errors.New("pack index too short")
+	// With 20-byte names (SHA-1) the index is the header, n entries of
+	// 28 bytes, k <= n large offsets of 8 bytes and two checksums. A
+	// SHA-256 repository's index (32-byte names) cannot fit that: it is
+	// left to git.
+	rest := len(data) - (header + n*(20+4+4) + 2*20)
+	if rest < 0 || rest%8 != 0 || rest/8 > n {
+		return packIndex{}, errors.New("not a pack index of SHA-1 names")
 	}
 	return packIndex{data: data, count: n}, nil
 }
@@ -151,21 +156,21 @@ const baseCacheSize = 32 << 20
 
 // openObjectStore maps the packs of the repository g reads, or returns nil
 // (and reading goes through git cat-file) when it cannot: no packs, an
-// object format other than SHA-1, object directories set through the
-// environment (a pre-receive hook's quarantine), a platform without mmap.
+// object format other than SHA-1 (the indexes tell), object directories
+// set through the environment (a pre-receive hook's quarantine), a
+// platform without mmap.
 func (g *Git) openObjectStore(ctx context.Context) *objectStore {
 	if !canMapFiles || os.Getenv("GIT_OBJECT_DIRECTORY") != "" || os.Getenv("GIT_ALTERNATE_OBJECT_DIRECTORIES") != "" {
 		return nil
 	}
-	out, err := g.output(ctx, "rev-parse", "--show-object-format", "--git-path", "objects")
-	if err != nil {
-		return nil
+	dir := g.objectsDir // from the rev-parse that Chunks runs first
+	if dir == "" {
+		out, err := g.output(ctx, "rev-parse", "--git-path", "objects")
+		if err != nil {
+			return nil
+		}
+		dir = out
 	}
-	format, dir, ok := strings.Cut(out, "\n")
-	if !ok || strings.TrimSpace(format) != "sha1" {
-		return nil
-	}
-	dir = strings.TrimSpace(dir)
 	if !filepath.IsAbs(dir) {
 		dir = filepath.Join(g.Dir, dir)
 	}
