@@ -106,6 +106,7 @@ type GitStats struct {
 
 type gitCounters struct {
 	commits, blobs, known, submodules, lfs, missing, packed atomic.Int64
+	throughDelta                                            atomic.Int64 // blobs whose child compares through their delta
 }
 
 // Stats implements Source.
@@ -619,7 +620,8 @@ func (g *Git) read(ctx context.Context, l *listing, yield func(leak.Chunk, error
 
 	d := &delivery{g: g, l: l, yield: yield, places: places, diff: diff,
 		state: make([]uint8, len(l.blobs)), lines: make([]*priorLines, len(l.blobs)), hashed: make([]bool, len(l.blobs)),
-		held: map[int32]*heldBlob{}, waiting: map[int32][]int32{}}
+		published: make([]bool, len(l.blobs)),
+		held:      map[int32]*heldBlob{}, waiting: map[int32][]int32{}}
 	todo := make([]int32, 0, listed)
 	for i := range listed {
 		b := &l.blobs[i]
@@ -673,6 +675,16 @@ func (g *Git) read(ctx context.Context, l *listing, yield func(leak.Chunk, error
 		store := g.openObjectStore(ctx)
 		if store != nil {
 			defer store.close()
+			if compareByDelta {
+				// A version read from a delta against its only child
+				// serves that child through the delta (see markCopied).
+				store.onlyChild = map[int32]int32{}
+				for _, c := range todo {
+					if ps := diff[c]; len(ps) == 1 && children[ps[0]] == 1 {
+						store.onlyChild[ps[0]] = c
+					}
+				}
+			}
 		}
 		todo = append(bases, todo...)
 		g.packOrder(ctx, l, store, todo)
@@ -751,6 +763,7 @@ func (g *Git) comparedByDelta(ctx context.Context, l *listing, d *delivery, todo
 				d.lines[p].fill(&lineHashes{})
 				d.state[p] = stateLines
 				g.gc.packed.Add(1)
+				g.gc.throughDelta.Add(1)
 			}
 		}
 		if !ok {
@@ -853,18 +866,21 @@ const maxHeld = 64 << 20
 // are read, and a blob that is held but is itself a parent gets a
 // lines-only chunk at once, so that its children need not wait for it.
 type delivery struct {
-	g       *Git
-	l       *listing
-	yield   func(leak.Chunk, error) bool
-	places  func(*blobEntry) (leak.Origin, []leak.Origin)
-	diff    [][]int32 // per blob: the parents it is compared with
-	state   []uint8
-	lines   []*priorLines // per blob: its lines, for its children
-	hashed  []bool        // per blob: its lines came from a lines-only chunk
-	held    map[int32]*heldBlob
-	waiting map[int32][]int32 // parent -> held children
-	heldSum int64
-	stopped bool // the consumer stopped
+	g      *Git
+	l      *listing
+	yield  func(leak.Chunk, error) bool
+	places func(*blobEntry) (leak.Origin, []leak.Origin)
+	diff   [][]int32 // per blob: the parents it is compared with
+	state  []uint8
+	lines  []*priorLines // per blob: its lines, for its children
+	hashed []bool        // per blob: its lines came from a lines-only chunk
+	// published, per blob: its priorLines holds its delta against its
+	// only child, published when it was read.
+	published []bool
+	held      map[int32]*heldBlob
+	waiting   map[int32][]int32 // parent -> held children
+	heldSum   int64
+	stopped   bool // the consumer stopped
 }
 
 type heldBlob struct {
@@ -899,6 +915,9 @@ type blobRead struct {
 	size   int64
 	status string
 	err    error
+	// delta, when set, is the blob as a delta against its only child,
+	// which is compared with it through the delta (markCopied).
+	delta *priorDelta
 }
 
 // deliver handles one blob read; it returns false when the consumer
@@ -940,7 +959,21 @@ func (d *delivery) deliver(r blobRead) bool {
 		}
 		return d.unusable(r.i)
 	}
+	if own := d.lines[r.i]; own != nil && r.delta != nil {
+		// Its child is compared with it through its delta: publish that
+		// now (the blob itself, if scanned, goes on below).
+		own.delta = r.delta
+		own.fill(&lineHashes{})
+		d.published[r.i] = true
+		g.gc.throughDelta.Add(1)
+		if !d.ready(r.i) {
+			return false
+		}
+	}
 	if !scan {
+		if d.published[r.i] {
+			return true
+		}
 		// A parent read for its lines only.
 		if own := d.lines[r.i]; own != nil && r.lines != nil {
 			own.fill(r.lines)
@@ -967,7 +1000,7 @@ func (d *delivery) deliver(r blobRead) bool {
 	if d.heldSum+int64(len(r.data)) > maxHeld {
 		return d.emit(r.i, r.data, false)
 	}
-	if d.lines[r.i] != nil {
+	if d.lines[r.i] != nil && !d.published[r.i] {
 		// Its children need not wait for its parents.
 		d.lines[r.i].refs.Add(1) // its own chunk, later, uses the lines too
 		d.hashed[r.i] = true
@@ -1008,6 +1041,9 @@ func (d *delivery) emit(i int32, data []byte, compare bool) bool {
 		}
 	}
 	own, hashed := d.lines[i], d.hashed[i]
+	if d.published[i] {
+		own = nil // its child compares through its delta
+	}
 	if len(data) > 0 {
 		c := leak.Chunk{Data: data, Blob: d.key(i)}
 		c.Origin, c.Also = d.places(&d.l.blobs[i])
@@ -1025,8 +1061,8 @@ func (d *delivery) emit(i int32, data []byte, compare bool) bool {
 			own.fill(&lineHashes{})
 		}
 	}
-	if hashed {
-		return true // its lines were yielded when it was read
+	if hashed || d.published[i] {
+		return true // its lines (or delta) were published when it was read
 	}
 	return d.ready(i)
 }
@@ -1165,7 +1201,11 @@ func (g *Git) readPart(ctx context.Context, l *listing, store *objectStore, todo
 				continue
 			}
 			g.gc.packed.Add(1)
-			if !got(blobRead{i: i, data: data, size: size, status: status}) {
+			var delta *priorDelta
+			if c, ok := store.onlyChild[i]; ok && status == "" {
+				delta, _ = r.lastDeltaAgainst(l.blobs[c].id)
+			}
+			if !got(blobRead{i: i, data: data, size: size, status: status, delta: delta}) {
 				return
 			}
 		}

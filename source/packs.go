@@ -40,6 +40,9 @@ import (
 // alternates), mapped into memory.
 type objectStore struct {
 	packs []*packFile
+	// onlyChild maps a blob (index in the listing) to the only blob compared
+	// with it, for a full-history scan that compares through deltas.
+	onlyChild map[int32]int32
 }
 
 type packFile struct {
@@ -314,6 +317,10 @@ type packReader struct {
 	cache map[objectPos]cachedObject
 	fifo  []objectPos
 	size  int
+	// The last object readBlob read, when it was rebuilt from a delta: the
+	// delta and the position of its base.
+	lastDelta []byte
+	lastBase  objectPos
 }
 
 type cachedObject struct {
@@ -344,6 +351,7 @@ func (r *packReader) readBlob(id string, limit int64) (data []byte, size int64, 
 			data, size, status, ok = nil, 0, "", false
 		}
 	}()
+	r.lastDelta = nil
 	typ, data, size, err := r.object(pos, limit, 0)
 	switch {
 	case errors.Is(err, errPackSkip) && typ == objBlob:
@@ -416,6 +424,9 @@ func (r *packReader) object(pos objectPos, limit int64, depth int) (typ int, dat
 		delta, err := r.inflate(p.data, at, size)
 		if err != nil {
 			return 0, nil, 0, err
+		}
+		if depth == 0 {
+			r.lastDelta, r.lastBase = delta, base
 		}
 		target, err := deltaTargetSize(delta)
 		if err != nil {
@@ -569,6 +580,19 @@ type deltaOp struct {
 type priorDelta struct {
 	baseSize int
 	ops      []deltaOp
+}
+
+// lastDeltaAgainst returns the delta of the blob readBlob just read when it
+// was rebuilt from a delta whose base is the object base (hex id).
+func (r *packReader) lastDeltaAgainst(base string) (*priorDelta, bool) {
+	if r.lastDelta == nil {
+		return nil, false
+	}
+	pos, ok := r.s.find(base)
+	if !ok || pos != r.lastBase {
+		return nil, false
+	}
+	return parseDelta(r.lastDelta)
 }
 
 // deltaAgainst returns the delta of the object parent when the packs store

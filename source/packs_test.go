@@ -419,3 +419,62 @@ func TestGitRangeComparedByDelta(t *testing.T) {
 		t.Errorf("comparing through the delta changed the result (-reading the version +its delta):\n%s", diff)
 	}
 }
+
+// A full history on a packed repository compares versions through the
+// deltas it rebuilds them from: the same blobs and places as comparing
+// lines, and (the lines being distinct) every line that comparing lines
+// keeps is kept too.
+func TestGitHistoryComparedByDelta(t *testing.T) {
+	r := newTestRepo(t)
+	rng := rand.New(rand.NewPCG(17, 18))
+	lines := make([]string, 300)
+	for i := range lines {
+		lines[i] = fmt.Sprintf("line %d: %s", i, strings.Repeat("y", rng.IntN(50)))
+	}
+	for c := range 80 {
+		for k := range 1 + rng.IntN(5) {
+			i := rng.IntN(len(lines))
+			switch rng.IntN(3) {
+			case 0:
+				lines[i] = fmt.Sprintf("changed in %d (%d)", c, k)
+			case 1:
+				lines = slices.Insert(lines, i, fmt.Sprintf("inserted in %d (%d)", c, k))
+			default:
+				lines = slices.Delete(lines, i, i+1)
+			}
+		}
+		r.write("f.txt", strings.Join(lines, "\n")+"\n")
+		r.commit(fmt.Sprintf("c%d", c))
+	}
+	r.git("repack", "-adq", "--depth=50", "--window=50")
+	saved := packOrderMin
+	defer func() { packOrderMin, compareByDelta = saved, true }()
+	packOrderMin = 1
+	compareByDelta = false
+	byLines := scanGit(t, &Git{Dir: r.dir})
+	compareByDelta = true
+	g := &Git{Dir: r.dir}
+	byDelta := scanGit(t, g)
+	if n := g.gc.throughDelta.Load(); n < 10 {
+		t.Fatalf("%d versions compared through their delta", n)
+	}
+	if len(byLines.blobs) != len(byDelta.blobs) || len(byDelta.errs) != 0 {
+		t.Fatalf("%d blobs against %d, errors %v", len(byDelta.blobs), len(byLines.blobs), byDelta.errs)
+	}
+	differ := 0
+	for id, want := range byLines.blobs {
+		got := byDelta.blobs[id]
+		if got == nil || got.Data != want.Data || !slices.Equal(got.Places, want.Places) || len(got.Kept) != len(want.Kept) {
+			t.Fatalf("blob %s differs", id)
+		}
+		for i := range want.Kept {
+			if want.Kept[i] && !got.Kept[i] {
+				t.Errorf("blob %s line %d: kept comparing lines, not through the delta", id, i)
+			}
+			if got.Kept[i] != want.Kept[i] {
+				differ++
+			}
+		}
+	}
+	t.Logf("%d versions through deltas; %d lines kept only through the delta", g.gc.throughDelta.Load(), differ)
+}
