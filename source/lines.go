@@ -23,8 +23,11 @@ import (
 // Lines are compared by a 64-bit hash of their bytes. Each blob's lines are
 // hashed once, in the worker that scans it; a blob that is the parent of
 // blobs still to come keeps its line hashes (a priorLines) until its last
-// child has used them. The scanner widens the regions to keywords above
-// them whose rules reach into them (detect.Detector.Widen).
+// child has used them. A parent that the packs store as a delta against
+// its only child carries that delta instead (priorLines.delta), and the
+// child is compared through its copy instructions (markCopied in
+// packs.go), without hashes. The scanner widens the regions to keywords
+// above them whose rules reach into them (detect.Detector.Widen).
 
 // contextLines is how many unchanged lines around a changed one are
 // scanned with it, so that a secret whose match starts on an unchanged
