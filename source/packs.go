@@ -399,27 +399,9 @@ func (r *packReader) object(pos objectPos, limit int64, depth int) (typ int, dat
 			return 0, nil, 0, err
 		}
 	case objOfsDelta, objRefDelta:
-		var base objectPos
-		if typ == objOfsDelta {
-			rel, n, err := ofsDeltaOffset(p.data, at)
-			if err != nil {
-				return 0, nil, 0, err
-			}
-			if rel <= 0 || rel > pos.off-12 {
-				return 0, nil, 0, errors.New("delta base offset out of the pack")
-			}
-			base, at = objectPos{pos.pack, pos.off - rel}, at+int64(n)
-		} else {
-			if at+20 > int64(len(p.data)) {
-				return 0, nil, 0, io.ErrUnexpectedEOF
-			}
-			var h plumbing.Hash
-			copy(h[:], p.data[at:at+20])
-			var ok bool
-			if base, ok = r.s.findHash(h); !ok {
-				return 0, nil, 0, errors.New("delta base not in the packs")
-			}
-			at += 20
+		base, at, err := r.s.deltaBase(pos, typ, at)
+		if err != nil {
+			return 0, nil, 0, err
 		}
 		delta, err := r.inflate(p.data, at, size)
 		if err != nil {
@@ -520,6 +502,32 @@ func entryHeader(data []byte, off int64) (typ int, size int64, at int64, err err
 	return typ, size, at, nil
 }
 
+// deltaBase returns where the base of the delta entry at pos (of type
+// typ, its header read up to at) lies, and where its zlib stream starts.
+func (s *objectStore) deltaBase(pos objectPos, typ int, at int64) (objectPos, int64, error) {
+	data := s.packs[pos.pack].data
+	if typ == objOfsDelta {
+		rel, n, err := ofsDeltaOffset(data, at)
+		if err != nil {
+			return objectPos{}, 0, err
+		}
+		if rel <= 0 || rel > pos.off-12 {
+			return objectPos{}, 0, errors.New("delta base offset out of the pack")
+		}
+		return objectPos{pos.pack, pos.off - rel}, at + int64(n), nil
+	}
+	if at+20 > int64(len(data)) {
+		return objectPos{}, 0, io.ErrUnexpectedEOF
+	}
+	var h plumbing.Hash
+	copy(h[:], data[at:at+20])
+	base, ok := s.findHash(h)
+	if !ok {
+		return objectPos{}, 0, errors.New("delta base not in the packs")
+	}
+	return base, at + 20, nil
+}
+
 // ofsDeltaOffset parses the base offset (relative, backwards) of an
 // OFS_DELTA entry, and its length in bytes.
 func ofsDeltaOffset(data []byte, at int64) (rel int64, n int, err error) {
@@ -540,11 +548,18 @@ func ofsDeltaOffset(data []byte, at int64) (rel int64, n int, err error) {
 // deltaTargetSize reads the size of what a delta produces from its header
 // (the base's size, then the target's, as little-endian base-128).
 func deltaTargetSize(delta []byte) (int64, error) {
+	_, target, _, err := deltaHeader(delta)
+	return target, err
+}
+
+// deltaHeader reads the two sizes a delta starts with (its base's, its
+// result's) and returns them with the instructions that follow.
+func deltaHeader(delta []byte) (base, target int64, ops []byte, err error) {
 	var sizes [2]int64
 	for k := range sizes {
 		for shift := 0; ; shift += 7 {
 			if len(delta) == 0 || shift > 56 {
-				return 0, errors.New("bad delta header")
+				return 0, 0, nil, errors.New("bad delta header")
 			}
 			c := delta[0]
 			delta = delta[1:]
@@ -554,7 +569,7 @@ func deltaTargetSize(delta []byte) (int64, error) {
 			}
 		}
 	}
-	return sizes[1], nil
+	return sizes[0], sizes[1], delta, nil
 }
 
 // Comparing a blob of a range with the version it replaced without reading
@@ -613,28 +628,11 @@ func (r *packReader) deltaAgainst(parent, child string) (d *priorDelta, ok bool)
 	if err != nil || size > maxInflate*(int64(len(p.data))-at) {
 		return nil, false
 	}
-	var base objectPos
-	switch typ {
-	case objOfsDelta:
-		rel, n, err := ofsDeltaOffset(p.data, at)
-		if err != nil || rel <= 0 || rel > ppos.off-12 {
-			return nil, false
-		}
-		base, at = objectPos{ppos.pack, ppos.off - rel}, at+int64(n)
-	case objRefDelta:
-		if at+20 > int64(len(p.data)) {
-			return nil, false
-		}
-		var h plumbing.Hash
-		copy(h[:], p.data[at:at+20])
-		if base, ok = r.s.findHash(h); !ok {
-			return nil, false
-		}
-		at += 20
-	default:
+	if typ != objOfsDelta && typ != objRefDelta {
 		return nil, false
 	}
-	if base != cpos {
+	base, at, err := r.s.deltaBase(ppos, typ, at)
+	if err != nil || base != cpos {
 		return nil, false
 	}
 	delta, err := r.inflate(p.data, at, size)
@@ -652,24 +650,11 @@ func (r *packReader) deltaAgainst(parent, child string) (d *priorDelta, ok bool)
 // parseDelta reads a delta's instructions, checking that they produce
 // exactly its result's size from a base of its base's size.
 func parseDelta(delta []byte) (*priorDelta, bool) {
-	var sizes [2]int64
-	for k := range sizes {
-		for shift := 0; ; shift += 7 {
-			if len(delta) == 0 || shift > 56 {
-				return nil, false
-			}
-			c := delta[0]
-			delta = delta[1:]
-			sizes[k] |= int64(c&0x7f) << shift
-			if c&0x80 == 0 {
-				break
-			}
-		}
-	}
-	if sizes[0] > 1<<31 || sizes[1] > 1<<31 {
+	baseSize, target, delta, err := deltaHeader(delta)
+	if err != nil || baseSize > 1<<31 || target > 1<<31 {
 		return nil, false
 	}
-	d := &priorDelta{baseSize: int(sizes[0])}
+	d := &priorDelta{baseSize: int(baseSize)}
 	w := 0
 	for len(delta) > 0 {
 		cmd := delta[0]
@@ -711,7 +696,7 @@ func parseDelta(delta []byte) (*priorDelta, bool) {
 			return nil, false
 		}
 	}
-	if int64(w) != sizes[1] {
+	if int64(w) != target {
 		return nil, false
 	}
 	return d, true
