@@ -308,25 +308,24 @@ func TestMarkCopied(t *testing.T) {
 	}
 }
 
-// On versions packed by git, the lines that a version's delta copies from
-// its successor are lines of that version (never new content hidden), and
-// most unchanged lines are found so.
-func TestDeltaAgainstSound(t *testing.T) {
-	r := newTestRepo(t)
-	rng := rand.New(rand.NewPCG(15, 16))
-	lines := make([]string, 400)
+// evolveFile commits versions of f.txt in r: n distinct lines at first,
+// then a few lines changed, inserted or deleted in each of commits
+// commits. It returns the versions.
+func evolveFile(r *testRepo, seed uint64, n, commits int) []string {
+	rng := rand.New(rand.NewPCG(seed, seed+1))
+	lines := make([]string, n)
 	for i := range lines {
 		lines[i] = fmt.Sprintf("line %d: %s", i, strings.Repeat("x", rng.IntN(60)))
 	}
 	var versions []string
-	for c := range 25 {
-		for range 1 + rng.IntN(6) {
+	for c := range commits {
+		for k := range 1 + rng.IntN(6) {
 			i := rng.IntN(len(lines))
 			switch rng.IntN(3) {
 			case 0:
-				lines[i] = fmt.Sprintf("changed %d in %d", i, c)
+				lines[i] = fmt.Sprintf("changed in %d (%d)", c, k)
 			case 1:
-				lines = slices.Insert(lines, i, fmt.Sprintf("inserted in %d", c))
+				lines = slices.Insert(lines, i, fmt.Sprintf("inserted in %d (%d)", c, k))
 			default:
 				lines = slices.Delete(lines, i, i+1)
 			}
@@ -336,6 +335,15 @@ func TestDeltaAgainstSound(t *testing.T) {
 		r.write("f.txt", text)
 		r.commit(fmt.Sprintf("c%d", c))
 	}
+	return versions
+}
+
+// On versions packed by git, the lines that a version's delta copies from
+// its successor are lines of that version (never new content hidden), and
+// most unchanged lines are found so.
+func TestDeltaAgainstSound(t *testing.T) {
+	r := newTestRepo(t)
+	versions := evolveFile(r, 15, 400, 25)
 	r.git("repack", "-adq", "--depth=50", "--window=50")
 	store := (&Git{Dir: r.dir}).openObjectStore(t.Context())
 	if store == nil {
@@ -426,26 +434,7 @@ func TestGitRangeComparedByDelta(t *testing.T) {
 // keeps is kept too.
 func TestGitHistoryComparedByDelta(t *testing.T) {
 	r := newTestRepo(t)
-	rng := rand.New(rand.NewPCG(17, 18))
-	lines := make([]string, 300)
-	for i := range lines {
-		lines[i] = fmt.Sprintf("line %d: %s", i, strings.Repeat("y", rng.IntN(50)))
-	}
-	for c := range 80 {
-		for k := range 1 + rng.IntN(5) {
-			i := rng.IntN(len(lines))
-			switch rng.IntN(3) {
-			case 0:
-				lines[i] = fmt.Sprintf("changed in %d (%d)", c, k)
-			case 1:
-				lines = slices.Insert(lines, i, fmt.Sprintf("inserted in %d (%d)", c, k))
-			default:
-				lines = slices.Delete(lines, i, i+1)
-			}
-		}
-		r.write("f.txt", strings.Join(lines, "\n")+"\n")
-		r.commit(fmt.Sprintf("c%d", c))
-	}
+	evolveFile(r, 17, 300, 80)
 	r.git("repack", "-adq", "--depth=50", "--window=50")
 	saved := packOrderMin
 	defer func() { packOrderMin, compareByDelta = saved, true }()
