@@ -17,7 +17,7 @@ import (
 )
 
 func TestWiden(t *testing.T) {
-	set, err := rules.ParseRules("w.toml", []byte(`
+	d := detectorFrom(t, "w.toml", `
 [[rules]]
 id = "far"
 keywords = ["[section]"]
@@ -28,14 +28,7 @@ regex = '''(?m)^token = (tk_[a-z0-9]{8})$'''
 id = "line"
 keywords = ["near"]
 regex = '''near (x+)'''
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := New(set, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	// Lines of 10 bytes; "[section]" on line 3 (offset 20); "near" on line 6.
 	lines := []string{"aaaaaaaaa", "bbbbbbbbb", "[section]", "ccccccccc", "ddddddddd", "near xxxx", "eeeeeeeee", "fffffffff",
 		"ggggggggg", "hhhhhhhhh", "iiiiiiiii", "jjjjjjjjj"}
@@ -63,14 +56,7 @@ regex = '''near (x+)'''
 		}
 	}
 	// No rule with a window: regions come back as they are.
-	plain, err := rules.ParseRules("p.toml", []byte("[[rules]]\nid = \"x\"\nkeywords = [\"section\"]\nregex = '''section'''\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dp, err := New(plain, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dp := detectorFrom(t, "p.toml", "[[rules]]\nid = \"x\"\nkeywords = [\"section\"]\nregex = '''section'''\n")
 	if got := dp.Widen(data, []leak.Region{region(7, 8)}); !slices.Equal(got, []leak.Region{region(7, 8)}) {
 		t.Errorf("no windows: %v", got)
 	}
@@ -353,14 +339,7 @@ func TestWidenSameAsRef(t *testing.T) {
 					toml.WriteString("]\n")
 				}
 			}
-			set, err := rules.ParseRules("random.toml", []byte(toml.String()))
-			if err != nil {
-				t.Fatalf("%v\n%s", err, toml.String())
-			}
-			d, err := New(set, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			d := detectorFrom(t, "random.toml", toml.String())
 			for range 8 {
 				data, regions := widenCase(rnd, d, alphabet, rnd.IntN(20000))
 				check(t, d, data, regions)
@@ -374,20 +353,13 @@ func TestWidenSameAsRef(t *testing.T) {
 // sample, after a gap: the first half of a keyword that ends one run,
 // and the second half that starts the next, are no keyword.
 func TestWidenSampledGap(t *testing.T) {
-	set, err := rules.ParseRules("gap.toml", []byte(`
+	d := detectorFrom(t, "gap.toml", `
 [[rules]]
 id = "far"
 keywords = ["0123456789abcdef"]
 window = 5000
 regex = '''0123456789abcdef(x+)'''
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := New(set, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	if w := d.widen; w == nil || len(w.zones) != 1 || w.zones[0].step != 13 || w.near != 0 {
 		t.Fatalf("want one sampled zone, step 13, reaching the region: %+v", w)
 	}
@@ -409,4 +381,18 @@ regex = '''0123456789abcdef(x+)'''
 	if got := d.Widen(data, slices.Clone(want)); !slices.Equal(got, want) {
 		t.Errorf("Widen(%v) = %v: a keyword made of two runs' halves", want, got)
 	}
+}
+
+// detectorFrom builds a detector from a TOML rule set.
+func detectorFrom(t *testing.T, name, toml string) *Detector {
+	t.Helper()
+	set, err := rules.ParseRules(name, []byte(toml))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, toml)
+	}
+	d, err := New(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
