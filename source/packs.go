@@ -410,7 +410,7 @@ func (r *packReader) object(pos objectPos, limit int64, depth int) (typ int, dat
 		if depth == 0 {
 			r.lastDelta, r.lastBase = delta, base
 		}
-		target, err := deltaTargetSize(delta)
+		_, target, _, err := deltaHeader(delta)
 		if err != nil {
 			return 0, nil, 0, err
 		}
@@ -543,13 +543,6 @@ func ofsDeltaOffset(data []byte, at int64) (rel int64, n int, err error) {
 		}
 		rel = (rel + 1) << 7
 	}
-}
-
-// deltaTargetSize reads the size of what a delta produces from its header
-// (the base's size, then the target's, as little-endian base-128).
-func deltaTargetSize(delta []byte) (int64, error) {
-	_, target, _, err := deltaHeader(delta)
-	return target, err
 }
 
 // deltaHeader reads the two sizes a delta starts with (its base's, its
