@@ -7,10 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -305,6 +307,108 @@ func TestMarkCopied(t *testing.T) {
 		if _, ok := parseDelta(bad); ok {
 			t.Errorf("parseDelta accepted %v", bad)
 		}
+	}
+}
+
+// encodeDelta writes a git delta from base (of baseSize bytes) to the
+// result of ops: copies of base[off:off+n] and inserts of their bytes.
+func encodeDelta(baseSize int, ops []deltaOp, inserts [][]byte) []byte {
+	varint := func(out []byte, v int) []byte {
+		for v >= 0x80 {
+			out = append(out, byte(v)|0x80)
+			v >>= 7
+		}
+		return append(out, byte(v))
+	}
+	target := 0
+	for _, op := range ops {
+		target += op.n
+	}
+	out := varint(varint(nil, baseSize), target)
+	for k, op := range ops {
+		if !op.copy {
+			out = append(append(out, byte(op.n)), inserts[k]...)
+			continue
+		}
+		cmd, args := byte(0x80), []byte{}
+		for b := range 4 {
+			if v := byte(op.off >> (8 * b)); v != 0 {
+				cmd |= 1 << b
+				args = append(args, v)
+			}
+		}
+		for b := range 3 {
+			if v := byte(op.n >> (8 * b)); v != 0 {
+				cmd |= 0x10 << b
+				args = append(args, v)
+			}
+		}
+		out = append(append(out, cmd), args...)
+	}
+	return out
+}
+
+// applyDelta against go-git's packfile.PatchDelta on random deltas, and
+// broken or oversized deltas refused before their result is allocated.
+func TestApplyDelta(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	for round := range 500 {
+		base := make([]byte, 1+rng.IntN(300_000))
+		for i := range base {
+			base[i] = byte('a' + rng.IntN(26))
+		}
+		var ops []deltaOp
+		var inserts [][]byte
+		for range 1 + rng.IntN(40) {
+			if rng.IntN(2) == 0 {
+				n := 1 + rng.IntN(127)
+				ins := make([]byte, n)
+				for i := range ins {
+					ins[i] = byte(rng.IntN(256))
+				}
+				ops, inserts = append(ops, deltaOp{n: n}), append(inserts, ins)
+				continue
+			}
+			off := rng.IntN(len(base))
+			n := 1 + rng.IntN(min(len(base)-off, 0xffff))
+			ops, inserts = append(ops, deltaOp{copy: true, off: off, n: n}), append(inserts, nil)
+		}
+		delta := encodeDelta(len(base), ops, inserts)
+		want, err := packfile.PatchDelta(base, delta)
+		if err != nil {
+			t.Fatalf("round %d: go-git refused the delta: %v", round, err)
+		}
+		got, err := applyDelta(base, delta)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("round %d: applyDelta = %d bytes, %v; go-git gives %d bytes", round, len(got), err, len(want))
+		}
+	}
+	base := []byte("abcdefghi")
+	for _, bad := range [][]byte{
+		{9, 2, 0x80 | 0x01 | 0x10, 8, 2},     // a copy past the base
+		{9, 3, 5, 'a', 'b'},                  // an insert past the delta
+		{9, 3, 2, 'a', 'b'},                  // short of the result's size
+		{9, 1, 2, 'a', 'b'},                  // past the result's size
+		{9, 2, 0, 'a', 'b'},                  // the reserved instruction
+		{9, 2, 0x80 | 0x01, 0x80 | 0x10, 2},  // cut short
+		{8, 2, 2, 'a', 'b'},                  // another base size
+		{0x80, 0x80, 0x80, 0x80, 0x80, 0x80}, // a header cut short
+	} {
+		if out, err := applyDelta(base, bad); err == nil {
+			t.Errorf("applyDelta(%v) = %q, want an error", bad, out)
+		}
+	}
+	// A delta that claims a 512 MiB result from a two-byte insert: refused
+	// without allocating it.
+	huge := []byte{9, 0x80, 0x80, 0x80, 0x80, 0x02, 2, 'a', 'b'} // sizes 9 and 1<<29
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if _, err := applyDelta(base, huge); err == nil {
+		t.Error("applyDelta accepted a delta whose instructions fall short of its size")
+	}
+	runtime.ReadMemStats(&after)
+	if grown := after.TotalAlloc - before.TotalAlloc; grown > 1<<20 {
+		t.Errorf("a refused delta allocated %d bytes", grown)
 	}
 }
 
