@@ -11,9 +11,9 @@ package detect
 
 import (
 	"bytes"
+	"cmp"
 	"regexp"
 	"slices"
-	"sort"
 	"sync"
 	"unicode/utf8"
 
@@ -319,15 +319,22 @@ func (d *Detector) windowFor(ri int, data []byte, hitStart, hitEnd int) window {
 	return window{ri, start, end}
 }
 
+// byRuleStart orders windows by rule, then start, the longest first
+// among those that start together.
+func byRuleStart(a, b window) int {
+	if c := cmp.Compare(a.rule, b.rule); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.start, b.start); c != 0 {
+		return c
+	}
+	return cmp.Compare(b.end, a.end)
+}
+
 // mergeWindows sorts windows by rule and start and merges overlapping ones
 // of the same rule, so each byte is searched at most once per rule.
 func mergeWindows(ws []window) []window {
-	sort.Slice(ws, func(i, j int) bool {
-		if ws[i].rule != ws[j].rule {
-			return ws[i].rule < ws[j].rule
-		}
-		return ws[i].start < ws[j].start
-	})
+	slices.SortFunc(ws, byRuleStart)
 	out := ws[:1]
 	for _, w := range ws[1:] {
 		last := &out[len(out)-1]
@@ -400,12 +407,7 @@ func isNameByte(b byte) bool { return isIdentByte(b) || b == '.' || b == '-' }
 // only start at a keyword (or its word), at a fraction of the cost, since
 // the regex engine follows one start instead of every position.
 func (d *Detector) runAnchored(data []byte, ws []window) []candidate {
-	sort.Slice(ws, func(i, j int) bool {
-		if ws[i].rule != ws[j].rule {
-			return ws[i].rule < ws[j].rule
-		}
-		return ws[i].start < ws[j].start
-	})
+	slices.SortFunc(ws, byRuleStart) // of windows that start together, the longest is tried
 	var out []candidate
 	rule, done := -1, 0
 	for i, w := range ws {
@@ -500,18 +502,20 @@ func lineAround(data []byte, start, end int) string {
 // finish drops duplicates and suppressed candidates, resolves positions and
 // builds findings.
 func (d *Detector) finish(c leak.Chunk, cands []candidate) []leak.Finding {
-	sort.Slice(cands, func(i, j int) bool {
-		a, b := &cands[i], &cands[j]
-		if a.start != b.start {
-			return a.start < b.start
+	slices.SortFunc(cands, func(a, b candidate) int {
+		if c := cmp.Compare(a.start, b.start); c != 0 {
+			return c
 		}
 		if (len(a.decoded) == 0) != (len(b.decoded) == 0) {
-			return len(a.decoded) == 0
+			return cmp.Compare(len(a.decoded), len(b.decoded)) // as written first
 		}
 		if a.rule.Generic != b.rule.Generic {
-			return !a.rule.Generic
+			if a.rule.Generic {
+				return 1
+			}
+			return -1
 		}
-		return a.rule.ID < b.rule.ID
+		return cmp.Compare(a.rule.ID, b.rule.ID)
 	})
 	final := dropShadowed(cands)
 
@@ -563,7 +567,7 @@ func dropShadowed(cands []candidate) []candidate {
 	}
 	shadowed := func(c candidate) bool {
 		// Specific spans starting before c.end; does any end after c.start?
-		n := sort.SearchInts(specStart, c.end)
+		n, _ := slices.BinarySearch(specStart, c.end)
 		return n > 0 && specMaxEnd[n-1] > c.start
 	}
 	keptEnd := -1                     // the furthest end of any kept candidate
