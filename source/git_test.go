@@ -630,13 +630,15 @@ func TestParseRaw(t *testing.T) {
 		{":100644 000000 " + a + " " + z + " D", "000000", z},
 		{"::100644 100644 100755 " + a + " " + a + " " + b + " MM", "100755", b},
 	} {
-		mode, id, _, err := parseRaw(tc.line)
-		if err != nil || mode != tc.mode || id != tc.id {
+		mode, id, _, err := parseRaw([]byte(tc.line))
+		if err != nil || string(mode) != tc.mode || string(id) != tc.id {
 			t.Errorf("parseRaw(%q) = %q, %q, %v", tc.line, mode, id, err)
 		}
 	}
-	if _, _, _, err := parseRaw(":100644 A"); err == nil {
-		t.Error("malformed line accepted")
+	for _, bad := range []string{":100644 A", ":100644 100644 " + a + " " + b, ":100644 100644 " + a + " " + b + " M extra", "::100644 100644 " + a + " " + b + " M", ":100644  100644 " + a + " M", "100644 " + a + " M"} {
+		if _, _, _, err := parseRaw([]byte(bad)); err == nil {
+			t.Errorf("malformed line %q accepted", bad)
+		}
 	}
 }
 

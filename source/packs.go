@@ -41,6 +41,9 @@ type objectStore struct {
 	// onlyChild maps a blob (index in the listing) to the only blob compared
 	// with it, for a full-history scan that compares through deltas.
 	onlyChild map[int32]int32
+	// blobPos is where each blob of a full-history scan lies (by index in
+	// the listing; past the last pack: in none), from Git.packOrder.
+	blobPos []objectPos
 }
 
 type packFile struct {
@@ -343,6 +346,15 @@ func (r *packReader) readBlob(id string, limit int64) (data []byte, size int64, 
 	if !found {
 		return nil, 0, "", false
 	}
+	return r.readBlobAt(pos, limit)
+}
+
+// readBlobAt is readBlob for the object at pos (past the last pack: in
+// none).
+func (r *packReader) readBlobAt(pos objectPos, limit int64) (data []byte, size int64, status string, ok bool) {
+	if pos.pack >= len(r.s.packs) {
+		return nil, 0, "", false
+	}
 	defer func() {
 		if recover() != nil {
 			// A corrupt pack that got past the checks: git will say.
@@ -589,13 +601,9 @@ type priorDelta struct {
 }
 
 // lastDeltaAgainst returns the delta of the blob readBlob just read when it
-// was rebuilt from a delta whose base is the object base (hex id).
-func (r *packReader) lastDeltaAgainst(base string) (*priorDelta, bool) {
-	if r.lastDelta == nil {
-		return nil, false
-	}
-	pos, ok := r.s.find(base)
-	if !ok || pos != r.lastBase {
+// was rebuilt from a delta whose base is the object at base.
+func (r *packReader) lastDeltaAgainst(base objectPos) (*priorDelta, bool) {
+	if r.lastDelta == nil || base != r.lastBase {
 		return nil, false
 	}
 	return parseDelta(r.lastDelta)

@@ -25,10 +25,10 @@ type RefUpdate struct {
 }
 
 // Created reports whether the update creates the ref.
-func (u RefUpdate) Created() bool { return isZeroID(u.Old) }
+func (u RefUpdate) Created() bool { return isZeroID([]byte(u.Old)) }
 
 // Deleted reports whether the update deletes the ref.
-func (u RefUpdate) Deleted() bool { return isZeroID(u.New) }
+func (u RefUpdate) Deleted() bool { return isZeroID([]byte(u.New)) }
 
 // ParseRefUpdates reads the "<old> SP <new> SP <ref> LF" lines a git
 // server writes to a pre-receive hook's standard input. Both ids must be
