@@ -533,19 +533,18 @@ func parseRaw(line []byte) (mode, id []byte, parents []string, err error) {
 	for n < len(line) && line[n] == ':' {
 		n++
 	}
-	var f [2*maxRawParents + 3][]byte
-	nf, rest := 0, line[n:]
-	for len(rest) > 0 && nf <= 2*n+2 && nf < len(f) {
+	var fields [2*4 + 3][]byte // room for merges of up to 4 parents without allocating
+	f, rest := fields[:0], line[n:]
+	for len(rest) > 0 && len(f) < 2*n+3 {
 		field := rest
 		if i := bytes.IndexByte(rest, ' '); i >= 0 {
 			field, rest = rest[:i], rest[i+1:]
 		} else {
 			rest = nil
 		}
-		f[nf] = field
-		nf++
+		f = append(f, field)
 	}
-	if n == 0 || n > maxRawParents || nf != 2*n+3 || len(rest) > 0 || slices.ContainsFunc(f[:nf], func(b []byte) bool { return len(b) == 0 }) {
+	if n == 0 || len(f) != 2*n+3 || len(rest) > 0 || slices.ContainsFunc(f, func(b []byte) bool { return len(b) == 0 }) {
 		return nil, nil, nil, fmt.Errorf("malformed raw diff line %q", line)
 	}
 	for k := range n {
@@ -555,10 +554,6 @@ func parseRaw(line []byte) (mode, id []byte, parents []string, err error) {
 	}
 	return f[n], f[2*n+1], parents, nil
 }
-
-// maxRawParents is the most parents a raw diff line may compare with (git
-// log -c shows one colon per parent of a merge).
-const maxRawParents = 64
 
 // isRegular reports whether a git file mode is a regular file's.
 func isRegular(mode []byte) bool { return bytes.HasPrefix(mode, []byte("10")) }

@@ -635,6 +635,11 @@ func TestParseRaw(t *testing.T) {
 			t.Errorf("parseRaw(%q) = %q, %q, %v", tc.line, mode, id, err)
 		}
 	}
+	// An octopus merge of 70 parents (the Linux kernel has one of 66).
+	octopus := strings.Repeat(":", 70) + strings.Repeat("100644 ", 71) + strings.Repeat(a+" ", 70) + b + " " + strings.Repeat("M", 70)
+	if mode, id, parents, err := parseRaw([]byte(octopus)); err != nil || string(mode) != "100644" || string(id) != b || !slices.Equal(parents, []string{a}) {
+		t.Errorf("octopus merge line: %q, %q, %v, %v", mode, id, parents, err)
+	}
 	for _, bad := range []string{":100644 A", ":100644 100644 " + a + " " + b, ":100644 100644 " + a + " " + b + " M extra", "::100644 100644 " + a + " " + b + " M", ":100644  100644 " + a + " M", "100644 " + a + " M"} {
 		if _, _, _, err := parseRaw([]byte(bad)); err == nil {
 			t.Errorf("malformed line %q accepted", bad)

@@ -21,18 +21,18 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 )
 
-// Reading blobs from the pack files in the process: a git history is
-// mostly packed, and moving 1.6 GB of blobs out of `git cat-file` through
-// a pipe cost about twice the CPU that git needs to produce them (the
-// copy into the pipe and out of it). The packs are mapped into memory and
-// their objects inflated and patched here (applyDelta); the pack indexes are mapped too and searched in
-// place (go-git's idxfile decodes a whole index into memory first, which
-// for a repository of millions of objects would cost a small --range more
-// than its blobs); the reading order and the cache of delta bases are
-// leakgate's. Whatever the packs do
-// not hold or cannot give (loose objects, a partial clone's missing blobs,
-// a corrupt entry) is read through git cat-file as before, which reports
-// it exactly as git sees it.
+// Reading blobs from the pack files in the process: a git history is mostly
+// packed, and moving 1.6 GB of blobs out of `git cat-file` through a pipe
+// cost about twice the CPU that git needs to produce them (the copy into
+// the pipe and out of it). The packs are mapped into memory and their
+// objects inflated and patched here (applyDelta); the pack indexes are
+// mapped too and searched in place (go-git's idxfile decodes a whole index
+// into memory first, which for a repository of millions of objects would
+// cost a small --range more than its blobs); the reading order and the
+// cache of delta bases are leakgate's. Whatever the packs do not hold or
+// cannot give (loose objects, a partial clone's missing blobs, a corrupt
+// entry) is read through git cat-file as before, which reports it exactly
+// as git sees it.
 
 // objectStore is the repository's pack files (and those of its
 // alternates), mapped into memory.
