@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sourcegraph/conc/panics"
 	"github.com/sourcegraph/conc/pool"
 
 	"github.com/leakgate/leakgate/detect"
@@ -53,6 +54,9 @@ type Result struct {
 	Suppressed int
 }
 
+// queueDepth is how many chunks per worker may wait for one.
+var queueDepth = 2
+
 // Run scans until the source is exhausted or ctx is canceled. A canceled
 // scan returns its partial result, marked incomplete, and no error; an
 // error means the scan could not run at all.
@@ -84,7 +88,23 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		mu.Unlock()
 	}
 
+	// Jobs workers take chunks from a queue that the source fills ahead of
+	// them. Handing each chunk straight to a free worker (pool.Go) left the
+	// CPUs idle at every hand-over: the source waited for a worker, then
+	// the workers for the source.
+	// A worker that panics on a chunk goes on with the next (else the
+	// queue could fill with no one to empty it); the first panic is raised
+	// again once all are done, as the pool would.
+	queue := make(chan leak.Chunk, queueDepth*cfg.Jobs)
+	var panicked panics.Catcher
 	p := pool.New().WithMaxGoroutines(cfg.Jobs)
+	for range cfg.Jobs {
+		p.Go(func() {
+			for chunk := range queue {
+				panicked.Try(func() { collect(chunk) })
+			}
+		})
+	}
 	var fatal error
 	lastBlob := "" // the blob being yielded when a scan is canceled may be partial
 	for chunk, err := range cfg.Source.Chunks(ctx) {
@@ -105,9 +125,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			collect(chunk)
 			continue
 		}
-		p.Go(func() { collect(chunk) })
+		queue <- chunk
 	}
+	close(queue)
 	p.Wait()
+	panicked.Repanic()
 	stopProgress()
 	if cfg.Cache != nil && ctx.Err() != nil && lastBlob != "" {
 		cfg.Cache.forget(lastBlob)

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"iter"
 	"testing"
+	"time"
 
 	"github.com/leakgate/leakgate/detect"
 	"github.com/leakgate/leakgate/leak"
 	"github.com/leakgate/leakgate/rules"
 	"github.com/leakgate/leakgate/source"
+	"github.com/sourcegraph/conc/panics"
 )
 
 // fakeSource yields fixed chunks and errors.
@@ -151,5 +153,35 @@ func TestRunOverlappingChunksReportOnce(t *testing.T) {
 	f := res.Findings[0]
 	if f.Offset != source.ChunkSize-9 || f.Origin.Column != source.ChunkSize-8 {
 		t.Errorf("offset %d column %d", f.Offset, f.Origin.Column)
+	}
+}
+
+// Workers take chunks from a queue the source fills ahead of them: chunks
+// whose processing panics must not leave the queue without workers (the
+// source would wait forever); the first panic comes out of Run once the
+// workers are done, as it did from the pool.
+func TestRunPanickingChunkDoesNotHang(t *testing.T) {
+	t.Parallel()
+	d := testDetector(t)
+	src := &fakeSource{}
+	for i := range 40 {
+		c := chunk("f.txt", "x "+key)
+		if i%2 == 0 {
+			c.chunk.Narrow = func() ([]leak.Region, func(int, int) bool) { panic("narrow broke") }
+		}
+		src.items = append(src.items, c)
+	}
+	done := make(chan any, 1)
+	go func() {
+		defer func() { done <- recover() }()
+		_, _ = Run(context.Background(), Config{Source: src, Detector: d, Jobs: 2})
+	}()
+	select {
+	case r := <-done:
+		if rec, ok := r.(*panics.Recovered); !ok || rec.Value != "narrow broke" {
+			t.Errorf("Run recovered %v, want the chunk's panic", r)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Run did not return: the queue was left without workers")
 	}
 }
