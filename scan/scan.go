@@ -17,8 +17,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sourcegraph/conc"
 	"github.com/sourcegraph/conc/panics"
-	"github.com/sourcegraph/conc/pool"
 
 	"github.com/leakgate/leakgate/detect"
 	"github.com/leakgate/leakgate/leak"
@@ -55,7 +55,7 @@ type Result struct {
 }
 
 // queueDepth is how many chunks per worker may wait for one.
-var queueDepth = 2
+const queueDepth = 2
 
 // Run scans until the source is exhausted or ctx is canceled. A canceled
 // scan returns its partial result, marked incomplete, and no error; an
@@ -89,17 +89,16 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 
 	// Jobs workers take chunks from a queue that the source fills ahead of
-	// them. Handing each chunk straight to a free worker (pool.Go) left the
-	// CPUs idle at every hand-over: the source waited for a worker, then
-	// the workers for the source.
-	// A worker that panics on a chunk goes on with the next (else the
-	// queue could fill with no one to empty it); the first panic is raised
-	// again once all are done, as the pool would.
+	// them. Handing each chunk straight to a free worker of a pool left
+	// the CPUs idle at every hand-over: the source waited for a worker,
+	// then the workers for the source. A chunk that panics does not end
+	// its worker (the queue could fill with no one to empty it); the first
+	// panic is raised again once all are done.
 	queue := make(chan leak.Chunk, queueDepth*cfg.Jobs)
 	var panicked panics.Catcher
-	p := pool.New().WithMaxGoroutines(cfg.Jobs)
+	var workers conc.WaitGroup
 	for range cfg.Jobs {
-		p.Go(func() {
+		workers.Go(func() {
 			for chunk := range queue {
 				panicked.Try(func() { collect(chunk) })
 			}
@@ -128,7 +127,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		queue <- chunk
 	}
 	close(queue)
-	p.Wait()
+	workers.Wait()
 	panicked.Repanic()
 	stopProgress()
 	if cfg.Cache != nil && ctx.Err() != nil && lastBlob != "" {
