@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -178,5 +179,24 @@ func TestReaderBinary(t *testing.T) {
 	paths, _ := collect(t, r)
 	if len(paths) != 0 || r.Stats().Binary != 1 {
 		t.Errorf("binary stdin: paths %v, stats %+v", paths, r.Stats())
+	}
+}
+
+// A file is read into one allocation of about its size: the buffer must
+// leave room for the read that finds the end of the file, or
+// bytes.Buffer grows it to twice the size at the last moment. Not
+// parallel: it counts the process's allocations.
+func TestReadFileAllocatesOnce(t *testing.T) {
+	const size = 4 << 20
+	fsys := fstest.MapFS{"big.txt": {Data: bytes.Repeat([]byte("abcdefghijklmno\n"), size/16)}}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	data, err := readFile(fsys, "big.txt", size, DefaultMaxFileSize)
+	runtime.ReadMemStats(&after)
+	if err != nil || len(data) != size {
+		t.Fatalf("readFile = %d bytes, %v", len(data), err)
+	}
+	if grown := after.TotalAlloc - before.TotalAlloc; grown > size*3/2 {
+		t.Errorf("reading a %d-byte file allocated %d bytes", size, grown)
 	}
 }
