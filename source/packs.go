@@ -318,7 +318,7 @@ type packReader struct {
 	cache map[objectPos]cachedObject
 	fifo  []objectPos
 	size  int
-	// The last object readBlob read, when it was rebuilt from a delta: the
+	// The last object readBlobAt read, when it was rebuilt from a delta: the
 	// delta and the position of its base.
 	lastDelta []byte
 	lastBase  objectPos
@@ -337,20 +337,11 @@ func (s *objectStore) reader() *packReader {
 // not a blob): not an error in the pack.
 var errPackSkip = errors.New("skip")
 
-// readBlob reads the object id as readObject does from git cat-file: ok
-// is false when the packs do not hold it or cannot give it (then git
-// should be asked); otherwise status is "", "large" or "binary" as for
-// readObject (the content is not returned for the latter two).
-func (r *packReader) readBlob(id string, limit int64) (data []byte, size int64, status string, ok bool) {
-	pos, found := r.s.find(id)
-	if !found {
-		return nil, 0, "", false
-	}
-	return r.readBlobAt(pos, limit)
-}
-
-// readBlobAt is readBlob for the object at pos (past the last pack: in
-// none).
+// readBlobAt reads the object at pos (past the last pack: in none) as
+// readObject does from git cat-file: ok is false when the packs do not
+// hold it or cannot give it (then git should be asked); otherwise status
+// is "", "large" or "binary" as for readObject (the content is not
+// returned for the latter two).
 func (r *packReader) readBlobAt(pos objectPos, limit int64) (data []byte, size int64, status string, ok bool) {
 	if pos.pack >= len(r.s.packs) {
 		return nil, 0, "", false
@@ -600,7 +591,7 @@ type priorDelta struct {
 	ops      []deltaOp
 }
 
-// lastDeltaAgainst returns the delta of the blob readBlob just read when it
+// lastDeltaAgainst returns the delta of the blob readBlobAt just read when it
 // was rebuilt from a delta whose base is the object at base.
 func (r *packReader) lastDeltaAgainst(base objectPos) (*priorDelta, bool) {
 	if r.lastDelta == nil || base != r.lastBase {

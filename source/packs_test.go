@@ -16,6 +16,16 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
+// readBlob reads the object id from the packs through r (as the full
+// scan does by the positions packOrder found).
+func readBlob(r *packReader, id string, limit int64) (data []byte, size int64, status string, ok bool) {
+	pos, found := r.s.find(id)
+	if !found {
+		return nil, 0, "", false
+	}
+	return r.readBlobAt(pos, limit)
+}
+
 // catFile returns an object's content exactly (r.git trims it).
 func catFile(t *testing.T, dir, typ, id string) string {
 	t.Helper()
@@ -92,7 +102,7 @@ func TestPackReaderMatchesGit(t *testing.T) {
 		}
 		for _, id := range ids {
 			typ := strings.TrimSpace(r.git("cat-file", "-t", id))
-			data, size, status, ok := rd.readBlob(id, limit)
+			data, size, status, ok := readBlob(rd, id, limit)
 			if !packed[id] {
 				if ok {
 					t.Errorf("loose %s %s read from the packs", typ, id)
@@ -141,7 +151,7 @@ func TestPackReaderAlternates(t *testing.T) {
 	}
 	defer store.close()
 	id := r.blob(strings.Repeat("b 29\n", 79))
-	data, _, status, ok := store.reader().readBlob(id, 1<<20)
+	data, _, status, ok := readBlob(store.reader(), id, 1<<20)
 	if !ok || status != "" || string(data) != strings.Repeat("b 29\n", 79) {
 		t.Errorf("blob through alternates: ok %v status %q", ok, status)
 	}
@@ -175,7 +185,7 @@ func TestPackReaderCorruptPack(t *testing.T) {
 		store.packs[0].data = damaged
 		rd := store.reader()
 		for id, content := range want {
-			data, _, status, ok := rd.readBlob(id, 1<<20)
+			data, _, status, ok := readBlob(rd, id, 1<<20)
 			if !ok {
 				failed++
 				continue
@@ -242,7 +252,7 @@ func TestPackStoreWorktreeAndObjectFormat(t *testing.T) {
 		t.Fatal("no object store from a linked work tree")
 	}
 	id := r.blob(strings.Repeat("b 29\n", 79))
-	_, _, status, ok := store.reader().readBlob(id, 1<<20)
+	_, _, status, ok := readBlob(store.reader(), id, 1<<20)
 	store.close()
 	if !ok || status != "" {
 		t.Errorf("blob from a linked work tree: ok %v status %q", ok, status)
