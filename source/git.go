@@ -526,8 +526,9 @@ func (g *Git) parseLog(r *bufio.Reader, l *listing) error {
 // parseRaw returns the result mode and blob id of one raw diff line (n
 // colons, n+1 modes, n+1 ids, then the status), and the ids of the regular
 // files it replaced. mode and id are parts of line. (It cuts the line
-// itself: strings.Fields and a string copy of each line were a fifth of
-// reading git log's 73,609 raw lines on the benchmark history.)
+// itself: strings.Fields alone was an eighth of parsing git log's 73,609
+// raw lines on the benchmark history, and each line was copied to a
+// string first.)
 func parseRaw(line []byte) (mode, id []byte, parents []string, err error) {
 	n := 0
 	for n < len(line) && line[n] == ':' {
