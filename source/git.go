@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -166,101 +167,7 @@ func ValidateRange(r string) error {
 	return nil
 }
 
-// commitInfo is one commit that introduced something.
-type commitInfo struct {
-	hash, author, email string
-	time                time.Time
-}
-
-// place is a blob at a path, introduced by commits[commit] (-1: staged).
-type place struct {
-	path   string
-	commit int32
-	// parents are the ids of the blobs this one replaced at path in that
-	// commit (one per parent commit that had a different regular file
-	// there; none when the commit added the file).
-	parents []string
-}
-
-type blobEntry struct {
-	id     string
-	places []place // none for a parent read only for its lines (outside a --range, say)
-}
-
-type placeKey struct {
-	blob int32
-	path string
-}
-
-// listing is the result of the first phase: unique blobs, in the order they
-// were first introduced, with their places.
-type listing struct {
-	commits []commitInfo
-	blobs   []blobEntry
-	index   map[string]int32
-	seen    map[placeKey]struct{}
-	strs    map[string]string // interned paths, names and emails
-}
-
-func newListing() *listing {
-	return &listing{index: map[string]int32{}, seen: map[placeKey]struct{}{}, strs: map[string]string{}}
-}
-
-func (l *listing) intern(b []byte) string {
-	if s, ok := l.strs[string(b)]; ok {
-		return s
-	}
-	s := string(b)
-	l.strs[s] = s
-	return s
-}
-
-func (l *listing) add(blob []byte, path []byte, commit int32, parents []string) {
-	p := l.intern(path)
-	at := place{path: p, commit: commit, parents: parents}
-	i, ok := l.index[string(blob)]
-	if !ok {
-		id := string(blob)
-		l.index[id] = int32(len(l.blobs))
-		l.blobs = append(l.blobs, blobEntry{id: id, places: []place{at}})
-		return
-	}
-	// Only its first place at each path counts. Most blobs have one or two
-	// places, looked through; a blob at many paths is indexed in seen.
-	b := &l.blobs[i]
-	if n := len(b.places); n < manyPlaces {
-		for _, q := range b.places {
-			if q.path == p {
-				return
-			}
-		}
-	} else {
-		if n == manyPlaces {
-			for _, q := range b.places {
-				l.seen[placeKey{i, q.path}] = struct{}{}
-			}
-		}
-		k := placeKey{i, p}
-		if _, dup := l.seen[k]; dup {
-			return
-		}
-		l.seen[k] = struct{}{}
-	}
-	b.places = append(b.places, at)
-}
-
-// manyPlaces is the number of places from which a blob's places are
-// looked up in listing.seen rather than one by one.
-const manyPlaces = 8
-
-func (g *Git) origin(l *listing, p place) leak.Origin {
-	o := leak.Origin{Repo: g.Dir, Path: p.path}
-	if p.commit >= 0 {
-		c := l.commits[p.commit]
-		o.Commit, o.Author, o.Email, o.Time = c.hash, c.author, c.email, c.time
-	}
-	return o
-}
+func (g *Git) origin(l *listing, p place) leak.Origin { return l.origin(g.Dir, p) }
 
 // packOrderMin is the number of blobs from which a full-history scan reads
 // them in pack order: reading oldest first made git rebuild delta chains,
@@ -279,7 +186,7 @@ func (g *Git) packOrder(ctx context.Context, l *listing, store *objectStore, tod
 		// through a map of positions took 50-80 ms of a full scan's start).
 		store.blobPos = make([]objectPos, len(l.blobs))
 		for _, i := range todo {
-			p, ok := store.find(l.blobs[i].id)
+			p, ok := store.findID(l.blobID(i))
 			if !ok {
 				p = objectPos{len(store.packs), 0} // not in a pack: last
 			}
@@ -291,9 +198,9 @@ func (g *Git) packOrder(ctx context.Context, l *listing, store *objectStore, tod
 		})
 		return
 	}
-	pos := make(map[string]int32, len(todo))
+	pos := make(map[objectID]int32, len(todo))
 	for _, i := range todo {
-		pos[l.blobs[i].id] = -1
+		pos[l.idOf(i)] = -1
 	}
 	cmd := g.command(ctx, "cat-file", "--batch-all-objects", "--batch-check=%(objectname)", "--unordered")
 	out, err := cmd.StdoutPipe()
@@ -303,8 +210,12 @@ func (g *Git) packOrder(ctx context.Context, l *listing, store *objectStore, tod
 	sc := bufio.NewScanner(out)
 	var rank int32
 	for sc.Scan() {
-		if r, ok := pos[string(sc.Bytes())]; ok && r < 0 {
-			pos[string(sc.Bytes())] = rank
+		id, ok := l.parseID(sc.Bytes())
+		if !ok {
+			continue
+		}
+		if r, ok := pos[id]; ok && r < 0 {
+			pos[id] = rank
 			rank++
 		}
 	}
@@ -312,7 +223,7 @@ func (g *Git) packOrder(ctx context.Context, l *listing, store *objectStore, tod
 		return
 	}
 	key := func(i int32) int32 {
-		if r := pos[l.blobs[i].id]; r >= 0 {
+		if r := pos[l.idOf(i)]; r >= 0 {
 			return r
 		}
 		return math.MaxInt32 // not in the object store: read (and report) last
@@ -399,7 +310,7 @@ func (g *Git) Chunks(ctx context.Context) iter.Seq2[leak.Chunk, error] {
 			}
 		}
 		g.gc.commits.Store(int64(len(l.commits)))
-		g.gc.blobs.Store(int64(len(l.blobs)))
+		g.gc.blobs.Store(int64(l.found))
 		g.read(ctx, l, yield)
 	}
 }
@@ -463,6 +374,7 @@ func (g *Git) list(ctx context.Context) (*listing, error) {
 func (g *Git) parseLog(r *bufio.Reader, l *listing) error {
 	var field [4][]byte
 	var line []byte
+	var parents [][]byte
 	commit := int32(-1)
 	for {
 		tok, err := r.ReadSlice(0)
@@ -495,18 +407,19 @@ func (g *Git) parseLog(r *bufio.Reader, l *listing) error {
 				}
 				field[i] = append(field[i][:0], t[:len(t)-1]...)
 			}
-			when, _ := time.Parse(time.RFC3339, string(field[3]))
-			l.commits = append(l.commits, commitInfo{
-				hash: string(field[0]), author: l.intern(field[1]), email: l.intern(field[2]), time: when,
-			})
-			commit = int32(len(l.commits) - 1)
+			hash, ok := l.parseID(field[0])
+			if !ok {
+				return fmt.Errorf("malformed commit id %q", field[0])
+			}
+			commit = l.addCommit(hash, field[1], field[2], field[3])
 		case len(tok) > 0 && tok[0] == ':':
 			// A copy: reading the path below may reuse tok's buffer.
 			line = append(line[:0], tok...)
-			mode, id, parents, err := parseRaw(line)
+			mode, id, ps, err := parseRaw(line, parents[:0])
 			if err != nil {
 				return err
 			}
+			parents = ps
 			path, err := r.ReadBytes(0)
 			if err != nil {
 				return fmt.Errorf("raw line %q: no path: %w", tok, err)
@@ -515,7 +428,9 @@ func (g *Git) parseLog(r *bufio.Reader, l *listing) error {
 			if commit < 0 {
 				return fmt.Errorf("raw line %q before any commit", tok)
 			}
-			g.addEntry(l, mode, id, parents, path, commit)
+			if err := g.addEntry(l, mode, id, parents, path, commit); err != nil {
+				return err
+			}
 		case len(tok) == 0:
 		default:
 			return fmt.Errorf("unexpected git log output %q", tok)
@@ -525,11 +440,11 @@ func (g *Git) parseLog(r *bufio.Reader, l *listing) error {
 
 // parseRaw returns the result mode and blob id of one raw diff line (n
 // colons, n+1 modes, n+1 ids, then the status), and the ids of the regular
-// files it replaced. mode and id are parts of line. (It cuts the line
-// itself: strings.Fields alone was an eighth of parsing git log's 73,609
-// raw lines on the benchmark history, and each line was copied to a
-// string first.)
-func parseRaw(line []byte) (mode, id []byte, parents []string, err error) {
+// files it replaced, appended to parents. mode, id and the parents are
+// parts of line. (It cuts the line itself: strings.Fields alone was an
+// eighth of parsing git log's 73,609 raw lines on the benchmark history,
+// and each line was copied to a string first.)
+func parseRaw(line []byte, parents [][]byte) (mode, id []byte, _ [][]byte, err error) {
 	n := 0
 	for n < len(line) && line[n] == ':' {
 		n++
@@ -549,8 +464,8 @@ func parseRaw(line []byte) (mode, id []byte, parents []string, err error) {
 		return nil, nil, nil, fmt.Errorf("malformed raw diff line %q", line)
 	}
 	for k := range n {
-		if pm, pid := f[k], f[n+1+k]; isRegular(pm) && !isZeroID(pid) && !slices.Contains(parents, string(pid)) {
-			parents = append(parents, string(pid))
+		if pm, pid := f[k], f[n+1+k]; isRegular(pm) && !isZeroID(pid) && !slices.ContainsFunc(parents, func(p []byte) bool { return bytes.Equal(p, pid) }) {
+			parents = append(parents, pid)
 		}
 	}
 	return f[n], f[2*n+1], parents, nil
@@ -566,7 +481,8 @@ const (
 
 func isZeroID(id []byte) bool { return len(bytes.Trim(id, "0")) == 0 }
 
-func (g *Git) addEntry(l *listing, mode, id []byte, parents []string, path []byte, commit int32) {
+// addEntry records one changed file of a raw diff (see parseRaw).
+func (g *Git) addEntry(l *listing, mode, id []byte, parents [][]byte, path []byte, commit int32) error {
 	switch {
 	case isZeroID(id): // deleted
 	case string(mode) == modeGitlink:
@@ -574,8 +490,22 @@ func (g *Git) addEntry(l *listing, mode, id []byte, parents []string, path []byt
 	case string(mode) == modeSymlink:
 		g.c.symlinks.Add(1)
 	case isRegular(mode):
-		l.add(id, path, commit, parents)
+		bid, ok := l.parseID(id)
+		if !ok {
+			return fmt.Errorf("malformed blob id %q", id)
+		}
+		var buf [4]objectID
+		pids := buf[:0]
+		for _, p := range parents {
+			pid, ok := l.parseID(p)
+			if !ok {
+				return fmt.Errorf("malformed blob id %q", p)
+			}
+			pids = append(pids, pid)
+		}
+		l.add(bid, path, commit, pids)
 	}
+	return nil
 }
 
 func (g *Git) listStaged(ctx context.Context, l *listing) error {
@@ -603,11 +533,13 @@ func (g *Git) listStaged(ctx context.Context, l *listing) error {
 			i--
 			continue
 		}
-		mode, id, parents, err := parseRaw(tok)
+		mode, id, parents, err := parseRaw(tok, nil)
+		if err == nil {
+			err = g.addEntry(l, mode, id, parents, toks[i+1], -1)
+		}
 		if err != nil {
 			return fmt.Errorf("source git: staged: %w: %w", err, ErrFatal)
 		}
-		g.addEntry(l, mode, id, parents, toks[i+1], -1)
 	}
 	return nil
 }
@@ -623,18 +555,18 @@ func lfsPointer(data []byte) bool {
 // changed blob is compared with (see Chunk.Narrow).
 func (g *Git) read(ctx context.Context, l *listing, yield func(leak.Chunk, error) bool) {
 	places := func(b *blobEntry) (leak.Origin, []leak.Origin) {
-		first := g.origin(l, b.places[0])
+		first := g.origin(l, l.places[b.first])
 		first.Line, first.Column = 1, 1
 		var also []leak.Origin
-		for _, p := range b.places[1:] {
-			also = append(also, g.origin(l, p))
+		for k := l.places[b.first].next; k >= 0; k = l.places[k].next {
+			also = append(also, g.origin(l, l.places[k]))
 		}
 		return first, also
 	}
 	listed := len(l.blobs)
-	diff := g.planDiffs(l)
+	diff := diffPlan{l, g.AllLines}
 	// The listing's lookup maps are no longer needed; let them go.
-	l.index, l.seen, l.strs = nil, nil, nil
+	l.dropLookups()
 
 	d := &delivery{g: g, l: l, yield: yield, places: places, diff: diff,
 		state: make([]uint8, len(l.blobs)), lines: make([]*priorLines, len(l.blobs)), hashed: make([]bool, len(l.blobs)),
@@ -643,6 +575,9 @@ func (g *Git) read(ctx context.Context, l *listing, yield func(leak.Chunk, error
 	todo := make([]int32, 0, listed)
 	for i := range listed {
 		b := &l.blobs[i]
+		if b.first < 0 {
+			continue // only a version that others replaced
+		}
 		if g.Known != nil {
 			first, also := places(b)
 			key := d.key(int32(i))
@@ -662,16 +597,25 @@ func (g *Git) read(ctx context.Context, l *listing, yield func(leak.Chunk, error
 	// their lines only, first.
 	children := make([]int32, len(l.blobs))
 	for _, i := range todo {
-		for _, p := range diff[i] {
+		for _, p := range diff.of(i) {
 			children[p]++
 		}
 	}
 	var bases []int32
+	parents := 0
+	for _, n := range children {
+		if n > 0 {
+			parents++
+		}
+	}
+	slab := make([]priorLines, 0, parents) // one allocation for all
 	for i, n := range children {
 		if n == 0 {
 			continue
 		}
-		d.lines[i] = newPriorLines(n)
+		slab = slab[:len(slab)+1]
+		d.lines[i] = &slab[len(slab)-1]
+		d.lines[i].init(n)
 		if d.state[i] != stateToScan {
 			bases = append(bases, int32(i))
 		}
@@ -698,7 +642,7 @@ func (g *Git) read(ctx context.Context, l *listing, yield func(leak.Chunk, error
 				// serves that child through the delta (see markCopied).
 				store.onlyChild = map[int32]int32{}
 				for _, c := range todo {
-					if ps := diff[c]; len(ps) == 1 && children[ps[0]] == 1 {
+					if ps := diff.of(c); len(ps) == 1 && children[ps[0]] == 1 {
 						store.onlyChild[ps[0]] = c
 					}
 				}
@@ -711,7 +655,7 @@ func (g *Git) read(ctx context.Context, l *listing, yield func(leak.Chunk, error
 			// of delta bases needs the locality): one git cat-file alone
 			// left the CPUs idle part of the time (6.0-6.6 s against
 			// 6.8-7.1 s on the benchmark history, alternating).
-			k := splitPoint(todo, diff, len(l.blobs))
+			k := splitPoint(todo, diff.of, len(l.blobs))
 			g.readParallel(ctx, l, store, [][]int32{todo[:k], todo[k:]}, limit, hashOnly, got)
 		} else {
 			g.readPart(ctx, l, store, todo, limit, hashOnly, got)
@@ -729,7 +673,7 @@ func (g *Git) read(ctx context.Context, l *listing, yield func(leak.Chunk, error
 		}
 		for _, i := range todo {
 			var grp []int32
-			for _, p := range diff[i] {
+			for _, p := range diff.of(i) {
 				if isBase[p] {
 					grp = append(grp, p)
 					delete(isBase, p)
@@ -766,7 +710,7 @@ func (g *Git) comparedByDelta(ctx context.Context, l *listing, d *delivery, todo
 	defer store.close()
 	only := make(map[int32]int32, len(bases)) // base -> its only child
 	for _, i := range todo {
-		if ps := d.diff[i]; len(ps) == 1 && children[ps[0]] == 1 && d.state[ps[0]] != stateToScan {
+		if ps := d.diff.of(i); len(ps) == 1 && children[ps[0]] == 1 && d.state[ps[0]] != stateToScan {
 			only[ps[0]] = i
 		}
 	}
@@ -776,7 +720,12 @@ func (g *Git) comparedByDelta(ctx context.Context, l *listing, d *delivery, todo
 		c, ok := only[p]
 		if ok {
 			var pd *priorDelta
-			if pd, ok = r.deltaAgainst(l.blobs[p].id, l.blobs[c].id); ok {
+			ppos, ok1 := store.findID(l.blobID(p))
+			cpos, ok2 := store.findID(l.blobID(c))
+			if ok = ok1 && ok2; ok {
+				pd, ok = r.deltaAgainst(ppos, cpos)
+			}
+			if ok {
 				d.lines[p].delta = pd
 				d.lines[p].fill(&lineHashes{})
 				d.state[p] = stateLines
@@ -799,7 +748,7 @@ func abs(x int) int { return max(x, -x) }
 // file lie together in the packs, so there is usually a cut with none; a
 // pair across the cut would keep a blob held until the other reader gets
 // to its parent.
-func splitPoint(order []int32, diff [][]int32, blobs int) int {
+func splitPoint(order []int32, diff func(int32) []int32, blobs int) int {
 	n := len(order)
 	pos := make([]int32, blobs)
 	for i := range pos {
@@ -810,7 +759,7 @@ func splitPoint(order []int32, diff [][]int32, blobs int) int {
 	}
 	delta := make([]int, n+2) // pairs crossing a cut at k: lo < k <= hi
 	for k, i := range order {
-		for _, p := range diff[i] {
+		for _, p := range diff(i) {
 			if q := int(pos[p]); q >= 0 {
 				lo, hi := min(k, q), max(k, q)
 				delta[lo+1]++
@@ -831,36 +780,23 @@ func splitPoint(order []int32, diff [][]int32, blobs int) int {
 	return best
 }
 
-// planDiffs returns, for each blob that is compared with the blobs it
-// replaced, their indexes in l.blobs (parents not in the listing, outside
-// a --range say, are added to it as base entries). A blob is compared when
-// it has one place and that place replaced a file; a blob at several
-// places is scanned whole (what is new differs from place to place).
-func (g *Git) planDiffs(l *listing) [][]int32 {
-	listed := len(l.blobs)
-	if g.AllLines {
-		return make([][]int32, listed)
+// diffPlan says which blobs each blob is compared with: the blobs that its
+// place replaced (parents not listed themselves, outside a --range say, are
+// entries without places), when it has one place and that place replaced
+// a file. A blob at several places is scanned whole (what is new differs
+// from place to place). It is computed from the listing on each call, not
+// kept per blob.
+type diffPlan struct {
+	l   *listing
+	off bool // AllLines: compare nothing
+}
+
+// of returns the indexes in the listing of the blobs blob i is compared with.
+func (p diffPlan) of(i int32) []int32 {
+	if b := &p.l.blobs[i]; !p.off && b.count == 1 {
+		return p.l.parentsOf(b.first)
 	}
-	diff := make([][]int32, listed)
-	for i := range listed {
-		b := &l.blobs[i]
-		if len(b.places) != 1 || len(b.places[0].parents) == 0 {
-			continue
-		}
-		var ps []int32
-		for _, id := range b.places[0].parents {
-			p, ok := l.index[id]
-			if !ok {
-				p = int32(len(l.blobs))
-				l.index[id] = p
-				l.blobs = append(l.blobs, blobEntry{id: id})
-			}
-			ps = append(ps, p)
-		}
-		diff[i] = ps
-	}
-	// Indexes of the base entries have no parents to compare with.
-	return append(diff, make([][]int32, len(l.blobs)-listed)...)
+	return nil
 }
 
 // Blob states during the read phase.
@@ -888,7 +824,7 @@ type delivery struct {
 	l      *listing
 	yield  func(leak.Chunk, error) bool
 	places func(*blobEntry) (leak.Origin, []leak.Origin)
-	diff   [][]int32 // per blob: the parents it is compared with
+	diff   diffPlan
 	state  []uint8
 	lines  []*priorLines // per blob: its lines, for its children
 	hashed []bool        // per blob: its lines came from a lines-only chunk
@@ -910,16 +846,15 @@ type heldBlob struct {
 // for a blob compared with its parents, the first 12 hex digits of theirs
 // too (what it reports depends on them).
 func (d *delivery) key(i int32) string {
-	b := &d.l.blobs[i]
-	ps := d.diff[i]
+	l := d.l
+	ps := d.diff.of(i)
 	if len(ps) == 0 {
-		return b.id
+		return l.blobHex(i)
 	}
-	k := make([]byte, 0, len(b.id)+13*len(ps))
-	k = append(k, b.id...)
+	k := make([]byte, 0, 2*l.idLen+13*len(ps))
+	k = hex.AppendEncode(k, l.blobID(i))
 	for _, p := range ps {
-		id := d.l.blobs[p].id
-		k = append(append(k, '^'), id[:min(len(id), 12)]...)
+		k = hex.AppendEncode(append(k, '^'), l.blobID(p)[:6]) // 12 hex digits
 	}
 	return string(k)
 }
@@ -952,11 +887,12 @@ func (d *delivery) deliver(r blobRead) bool {
 			g.gc.missing.Add(1)
 			g.c.unreadable.Add(1)
 			first, _ := d.places(b)
-			err := fmt.Errorf("source git: blob %s (%s in %s) is missing or corrupt", b.id, first.Path, short(first.Commit))
+			id := d.l.blobHex(r.i)
+			err := fmt.Errorf("source git: blob %s (%s in %s) is missing or corrupt", id, first.Path, short(first.Commit))
 			if r.err != nil {
-				err = fmt.Errorf("source git: read blob %s (%s in %s): %w", b.id, first.Path, short(first.Commit), r.err)
+				err = fmt.Errorf("source git: read blob %s (%s in %s): %w", id, first.Path, short(first.Commit), r.err)
 			}
-			if !d.send(leak.Chunk{Blob: b.id, Origin: first}, err) {
+			if !d.send(leak.Chunk{Blob: id, Origin: first}, err) {
 				return false
 			}
 		}
@@ -973,7 +909,7 @@ func (d *delivery) deliver(r blobRead) bool {
 			} else {
 				g.c.binary.Add(1)
 			}
-			g.skip(b.id)
+			g.skip(d.l.blobHex(r.i))
 		}
 		return d.unusable(r.i)
 	}
@@ -1001,7 +937,7 @@ func (d *delivery) deliver(r blobRead) bool {
 	}
 	g.c.files.Add(1)
 	g.c.bytes.Add(r.size)
-	ps := d.diff[r.i]
+	ps := d.diff.of(r.i)
 	missing := 0
 	for _, p := range ps {
 		switch d.state[p] {
@@ -1051,7 +987,7 @@ func (d *delivery) linesOnly(i int32, data []byte) bool {
 // false) scanned whole, then what waited for it.
 func (d *delivery) emit(i int32, data []byte, compare bool) bool {
 	var parents []*priorLines
-	for _, p := range d.diff[i] {
+	for _, p := range d.diff.of(i) {
 		if compare {
 			parents = append(parents, d.lines[p])
 		} else {
@@ -1096,7 +1032,7 @@ func (d *delivery) ready(i int32) bool {
 // whole the blobs that waited for it.
 func (d *delivery) unusable(i int32) bool {
 	if d.state[i] == stateToScan {
-		for _, p := range d.diff[i] {
+		for _, p := range d.diff.of(i) {
 			d.lines[p].release() // it will not compare with them
 		}
 	}
@@ -1293,7 +1229,7 @@ func (g *Git) catFile(ctx context.Context, l *listing, todo []int32, limit int64
 			if ctx.Err() != nil {
 				return
 			}
-			w.WriteString(l.blobs[i].id)
+			w.WriteString(l.blobHex(i))
 			if w.WriteByte('\n') != nil {
 				return
 			}
@@ -1316,7 +1252,7 @@ func (g *Git) catFile(ctx context.Context, l *listing, todo []int32, limit int64
 		if hashOnly(i) {
 			lines = &lineHashes{}
 		}
-		data, size, status, err := readObject(out, l.blobs[i].id, limit, lines)
+		data, size, status, err := readObject(out, l.blobHex(i), limit, lines)
 		if err != nil {
 			_ = finish()
 			if parent.Err() != nil {

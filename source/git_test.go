@@ -625,23 +625,35 @@ func TestParseRaw(t *testing.T) {
 	t.Parallel()
 	z := strings.Repeat("0", 40)
 	a, b := strings.Repeat("a", 40), strings.Repeat("b", 40)
-	for _, tc := range []struct{ line, mode, id string }{
-		{":000000 100644 " + z + " " + a + " A", "100644", a},
-		{":100644 000000 " + a + " " + z + " D", "000000", z},
-		{"::100644 100644 100755 " + a + " " + a + " " + b + " MM", "100755", b},
+	c := strings.Repeat("c", 40)
+	for _, tc := range []struct {
+		line, mode, id string
+		parents        []string
+	}{
+		{":000000 100644 " + z + " " + a + " A", "100644", a, nil},
+		{":100644 000000 " + a + " " + z + " D", "000000", z, []string{a}},
+		{"::100644 100644 100755 " + a + " " + a + " " + b + " MM", "100755", b, []string{a}},
+		{"::100644 100644 100644 " + a + " " + c + " " + b + " MM", "100644", b, []string{a, c}},
+		{"::120000 100644 100644 " + a + " " + c + " " + b + " MM", "100644", b, []string{c}}, // a symlink is no version
+		{"::100644 000000 100644 " + a + " " + z + " " + b + " MA", "100644", b, []string{a}},
 	} {
-		mode, id, _, err := parseRaw([]byte(tc.line))
-		if err != nil || string(mode) != tc.mode || string(id) != tc.id {
-			t.Errorf("parseRaw(%q) = %q, %q, %v", tc.line, mode, id, err)
+		// The parents are appended to the slice given, as parseLog reuses one.
+		mode, id, parents, err := parseRaw([]byte(tc.line), [][]byte{[]byte("before")}[:0])
+		var got []string
+		for _, p := range parents {
+			got = append(got, string(p))
+		}
+		if err != nil || string(mode) != tc.mode || string(id) != tc.id || !slices.Equal(got, tc.parents) {
+			t.Errorf("parseRaw(%q) = %q, %q, %q, %v", tc.line, mode, id, got, err)
 		}
 	}
 	// An octopus merge of 70 parents (the Linux kernel has one of 66).
 	octopus := strings.Repeat(":", 70) + strings.Repeat("100644 ", 71) + strings.Repeat(a+" ", 70) + b + " " + strings.Repeat("M", 70)
-	if mode, id, parents, err := parseRaw([]byte(octopus)); err != nil || string(mode) != "100644" || string(id) != b || !slices.Equal(parents, []string{a}) {
+	if mode, id, parents, err := parseRaw([]byte(octopus), nil); err != nil || string(mode) != "100644" || string(id) != b || len(parents) != 1 || string(parents[0]) != a {
 		t.Errorf("octopus merge line: %q, %q, %v, %v", mode, id, parents, err)
 	}
 	for _, bad := range []string{":100644 A", ":100644 100644 " + a + " " + b, ":100644 100644 " + a + " " + b + " M extra", "::100644 100644 " + a + " " + b + " M", ":100644  100644 " + a + " M", "100644 " + a + " M"} {
-		if _, _, _, err := parseRaw([]byte(bad)); err == nil {
+		if _, _, _, err := parseRaw([]byte(bad), nil); err == nil {
 			t.Errorf("malformed line %q accepted", bad)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"sync"
 	"sync/atomic"
 
 	"github.com/leakgate/leakgate/leak"
@@ -236,42 +237,47 @@ func (s *lineSet) has(h uint64) bool {
 
 // priorLines is a blob's lines, hashed by the worker that narrows one of
 // its chunks and used by the chunks of its children (and by its own scan,
-// when that comes later: see delivery).
+// when that comes later: see delivery). A full-history scan has one for
+// nearly every blob, so they take no allocation of their own (see init).
 type priorLines struct {
-	done  chan struct{}
-	lines *lineHashes // nil when the blob cannot serve (not read, binary...)
+	filled sync.WaitGroup // done once the lines are filled
+	ready  atomic.Bool    // the lines are filled
+	lines  *lineHashes    // nil when the blob cannot serve (not read, binary...)
 	// delta, when set, is the blob as a delta against its only child,
 	// which is compared with it by markCopied instead (lines is empty).
 	delta *priorDelta
 	refs  atomic.Int32
 }
 
-func newPriorLines(users int32) *priorLines {
-	p := &priorLines{done: make(chan struct{})}
+// init readies p (the zero value, never copied after) for users users.
+func (p *priorLines) init(users int32) {
+	p.filled.Add(1)
 	p.refs.Store(users)
+}
+
+func newPriorLines(users int32) *priorLines {
+	p := new(priorLines)
+	p.init(users)
 	return p
 }
 
 // fill publishes the lines (nil: the blob cannot be used).
 func (p *priorLines) fill(lh *lineHashes) {
 	p.lines = lh
-	close(p.done)
+	p.ready.Store(true)
+	p.filled.Done()
 }
 
 // wait returns the lines once they are filled.
 func (p *priorLines) wait() *lineHashes {
-	<-p.done
+	p.filled.Wait()
 	return p.lines
 }
 
 // release says one user is done with the lines; the last lets them go.
 func (p *priorLines) release() {
-	if p.refs.Add(-1) == 0 {
-		select {
-		case <-p.done:
-			p.lines, p.delta = nil, nil
-		default:
-		}
+	if p.refs.Add(-1) == 0 && p.ready.Load() {
+		p.lines, p.delta = nil, nil
 	}
 }
 

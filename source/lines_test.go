@@ -200,11 +200,11 @@ func TestSplitPoint(t *testing.T) {
 		}
 	}
 	order := []int32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
-	if k := splitPoint(order, diff, 10); k != 4 {
+	if k := splitPoint(order, func(i int32) []int32 { return diff[i] }, 10); k != 4 {
 		t.Errorf("split at %d, want 4 (between families, within 40-60%%)", k)
 	}
 	// No pair anywhere: the middle.
-	if k := splitPoint(order, make([][]int32, 10), 10); k != 5 {
+	if k := splitPoint(order, func(int32) []int32 { return nil }, 10); k != 5 {
 		t.Errorf("split at %d, want 5", k)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"compress/zlib"
 	"context"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -288,16 +287,12 @@ type objectPos struct {
 	off  int64
 }
 
-// find returns where the object id (hex) lies, if in a pack.
-func (s *objectStore) find(id string) (objectPos, bool) {
-	var h plumbing.Hash
-	if len(id) != 2*len(h) {
+// findID returns where the object id (binary) lies, if in a pack.
+func (s *objectStore) findID(id []byte) (objectPos, bool) {
+	if len(id) != len(plumbing.Hash{}) {
 		return objectPos{}, false
 	}
-	if _, err := hex.Decode(h[:], []byte(id)); err != nil {
-		return objectPos{}, false
-	}
-	return s.findHash(h)
+	return s.findHash(plumbing.Hash(id))
 }
 
 func (s *objectStore) findHash(h plumbing.Hash) (objectPos, bool) {
@@ -600,14 +595,9 @@ func (r *packReader) lastDeltaAgainst(base objectPos) (*priorDelta, bool) {
 	return parseDelta(r.lastDelta)
 }
 
-// deltaAgainst returns the delta of the object parent when the packs store
-// it as a delta whose base is the object child.
-func (r *packReader) deltaAgainst(parent, child string) (d *priorDelta, ok bool) {
-	ppos, ok1 := r.s.find(parent)
-	cpos, ok2 := r.s.find(child)
-	if !ok1 || !ok2 {
-		return nil, false
-	}
+// deltaAgainst returns the delta of the object at ppos when the packs
+// store it as a delta whose base is the object at cpos.
+func (r *packReader) deltaAgainst(ppos, cpos objectPos) (d *priorDelta, ok bool) {
 	defer func() {
 		if recover() != nil {
 			d, ok = nil, false

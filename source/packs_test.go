@@ -2,6 +2,7 @@ package source
 
 import (
 	"bytes"
+	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -15,6 +16,16 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/google/go-cmp/cmp"
 )
+
+// find returns where the object id (hex) lies, if in a pack (the scan
+// itself finds binary ids: findID).
+func (s *objectStore) find(id string) (objectPos, bool) {
+	h, err := hex.DecodeString(id)
+	if err != nil {
+		return objectPos{}, false
+	}
+	return s.findID(h)
+}
 
 // readBlob reads the object id from the packs through r (as the full
 // scan does by the positions packOrder found).
@@ -261,7 +272,9 @@ func TestPackStoreWorktreeAndObjectFormat(t *testing.T) {
 	s := newTestRepo(t, "--object-format=sha256")
 	sha256 := s.dir
 	s.write("f.txt", "content\n")
-	s.commit("one")
+	first := s.commit("one")
+	s.write("f.txt", "content\nmore\n")
+	second := s.commit("two")
 	s.git("repack", "-adq")
 	if store := (&Git{Dir: sha256}).openObjectStore(t.Context()); store != nil {
 		store.close()
@@ -270,8 +283,22 @@ func TestPackStoreWorktreeAndObjectFormat(t *testing.T) {
 	saved := packOrderMin
 	defer func() { packOrderMin = saved }()
 	packOrderMin = 1
-	if got := scanGit(t, &Git{Dir: sha256}); got.fatal != nil || len(got.errs) != 0 || len(got.blobs) != 1 {
-		t.Errorf("SHA-256 repository: %d blobs, errors %v %v", len(got.blobs), got.errs, got.fatal)
+	got := scanGit(t, &Git{Dir: sha256})
+	if got.fatal != nil || len(got.errs) != 0 || len(got.blobs) != 2 {
+		t.Fatalf("SHA-256 repository: %d blobs, errors %v %v", len(got.blobs), got.errs, got.fatal)
+	}
+	// Ids are 64 hex digits: blobs, commits, and the cache key of a
+	// version compared with the one it replaced.
+	v1, v2 := s.blob("content\n"), s.blob("content\nmore\n")
+	want := map[string]*gotBlob{
+		v1:                 {Places: []string{"f.txt@" + first}, Data: "content\n", Scanned: "content\n", Kept: []bool{true}},
+		v2 + "^" + v1[:12]: {Places: []string{"f.txt@" + second}, Data: "content\nmore\n", Scanned: "content\nmore\n", Kept: []bool{false, true}},
+	}
+	if len(v1) != 64 || len(first) != 64 {
+		t.Fatalf("not SHA-256 ids: %s %s", v1, first)
+	}
+	if diff := cmp.Diff(want, got.blobs); diff != "" {
+		t.Errorf("SHA-256 repository (-want +got):\n%s", diff)
 	}
 }
 
@@ -468,7 +495,12 @@ func TestDeltaAgainstSound(t *testing.T) {
 	pairs, old, byHash := 0, 0, 0
 	for k := 1; k < len(versions); k++ {
 		parent, child := versions[k-1], versions[k]
-		d, ok := rd.deltaAgainst(r.blob(parent), r.blob(child))
+		ppos, ok1 := store.find(r.blob(parent))
+		cpos, ok2 := store.find(r.blob(child))
+		if !ok1 || !ok2 {
+			t.Fatalf("version %d or %d not in the packs", k-1, k)
+		}
+		d, ok := rd.deltaAgainst(ppos, cpos)
 		if !ok {
 			continue
 		}
