@@ -736,6 +736,120 @@ func TestGitParallelReadSameResult(t *testing.T) {
 	}
 }
 
+// Listing a history in parts (git diff-tree processes on contiguous runs
+// of commits, merged; or one diff-tree) gives what one git log gives: blobs, places, what is
+// compared with what, stats. The history has branches, an evil merge, an
+// octopus merge, a merge that resolves a conflict, renames, a deleted and
+// re-added secret, one blob at two paths, a symbolic link, and versions
+// that replace earlier ones across the cuts.
+func TestGitListInPartsSameResult(t *testing.T) {
+	r := newTestRepo(t)
+	r.write("README", "hello\n")
+	r.commit("first")
+	r.write("config/app.env", "KEY=added-then-deleted\n")
+	r.commit("add a secret")
+	os.Remove(filepath.Join(r.dir, "config/app.env"))
+	r.commit("delete it")
+	r.write("other/copy.env", "KEY=added-then-deleted\n")
+	r.write("twin.txt", "KEY=added-then-deleted\n")
+	if err := os.Symlink("README", filepath.Join(r.dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	r.commit("copies and a link")
+	for _, b := range []string{"a", "b", "c"} {
+		r.git("checkout", "-q", "-b", b, "main")
+		for i := range 3 {
+			r.write("shared.txt", fmt.Sprintf("line 1\n%s %d\nline 3\n", b, i))
+			r.write(b+".txt", fmt.Sprintf("branch %s version %d\n", b, i))
+			r.commit(fmt.Sprintf("%s %d", b, i))
+		}
+	}
+	r.git("checkout", "-q", "main")
+	for i := range 6 {
+		r.write("main.txt", fmt.Sprintf("main\nversion %d\nend\n", i))
+		r.commit(fmt.Sprintf("main %d", i))
+	}
+	// a and b both change shared.txt: the second merge takes neither.
+	r.tick++
+	r.git("merge", "-q", "--no-ff", "--no-commit", "a")
+	r.write("merge-only.txt", "added in the merge\n")
+	r.git("add", "-A")
+	r.git("commit", "-q", "-m", "merge a")
+	r.tick++
+	r.git("merge", "-q", "--no-ff", "--no-commit", "-X", "ours", "b")
+	r.write("shared.txt", "line 1\nresolved\nline 3\n") // neither side's
+	r.git("add", "-A")
+	r.git("commit", "-q", "-m", "merge b")
+	r.git("checkout", "-q", "-b", "d", "main~3")
+	r.write("d.txt", "d\n")
+	r.commit("d")
+	r.git("checkout", "-q", "-b", "e", "main~4")
+	r.write("e.txt", "e\n")
+	r.commit("e")
+	r.git("checkout", "-q", "main")
+	r.tick++
+	r.git("merge", "-q", "--no-ff", "-m", "octopus", "d", "e")
+	r.git("mv", "README", "README.md")
+	r.write("main.txt", "main\nversion 6\nend\n")
+	r.commit("rename and edit")
+	r.write("config/app.env", "KEY=added-then-deleted\n")
+	r.commit("re-added")
+
+	savedMin, savedParts := parallelListMin, listParts
+	defer func() { parallelListMin, listParts = savedMin, savedParts }()
+	// Revs lists through git log (a full history goes through diff-tree).
+	one := scanGit(t, &Git{Dir: r.dir, Revs: []string{"--all"}})
+	if one.fatal != nil || len(one.errs) != 0 || len(one.blobs) < 20 {
+		t.Fatalf("git log: %d blobs, errors %v %v", len(one.blobs), one.errs, one.fatal)
+	}
+	parallelListMin = 1
+	for _, n := range []int{1, 2, 3, 7, 100} {
+		listParts = n
+		got := scanGit(t, &Git{Dir: r.dir})
+		if got.fatal != nil || len(got.errs) != 0 {
+			t.Fatalf("%d parts: errors %v %v", n, got.errs, got.fatal)
+		}
+		if diff := cmp.Diff(one.blobs, got.blobs); diff != "" {
+			t.Errorf("%d parts changed the blobs (-git log +parts):\n%s", n, diff)
+		}
+		if one.source.Stats() != got.source.Stats() || one.source.GitStats() != got.source.GitStats() {
+			t.Errorf("%d parts: stats %+v %+v, git log %+v %+v", n, got.source.Stats(), got.source.GitStats(),
+				one.source.Stats(), one.source.GitStats())
+		}
+	}
+}
+
+// A history that git can list only in part (a tree is missing) is scanned
+// as far as it goes, in parts as with git log, and says so.
+func TestGitListInPartsMissingTree(t *testing.T) {
+	r := newTestRepo(t)
+	for i := range 10 {
+		r.write(fmt.Sprintf("f%d.txt", i), fmt.Sprintf("file %d\n", i))
+		r.commit(fmt.Sprintf("c%d", i))
+	}
+	tree := r.git("rev-parse", "HEAD~2^{tree}")
+	if err := os.Remove(filepath.Join(r.dir, ".git", "objects", tree[:2], tree[2:])); err != nil {
+		t.Fatal(err)
+	}
+	savedMin, savedParts := parallelListMin, listParts
+	defer func() { parallelListMin, listParts = savedMin, savedParts }()
+	one := scanGit(t, &Git{Dir: r.dir, Revs: []string{"--all"}}) // git log
+	if len(one.errs) != 1 {
+		t.Fatalf("git log: errors %v %v", one.errs, one.fatal)
+	}
+	parallelListMin = 1
+	for _, n := range []int{1, 2, 5} {
+		listParts = n
+		got := scanGit(t, &Git{Dir: r.dir})
+		if got.fatal != nil || len(got.errs) != 1 || !strings.Contains(got.errs[0].Error(), "listed only in part") {
+			t.Fatalf("%d parts: errors %v %v", n, got.errs, got.fatal)
+		}
+		if diff := cmp.Diff(one.contents(), got.contents()); diff != "" || len(got.blobs) != 7 {
+			t.Errorf("%d parts: %d blobs (-git log +parts):\n%s", n, len(got.blobs), diff)
+		}
+	}
+}
+
 // A blob that replaced an earlier version of its file is narrowed to the
 // lines it changed (with context), in full history, in a range (whose
 // parents are read only for their lines), staged, and through two

@@ -119,8 +119,14 @@ func (l *listing) intern(b []byte) int32 {
 	if k, ok := l.strIDs[string(b)]; ok {
 		return k
 	}
+	return l.internString(string(b))
+}
+
+func (l *listing) internString(s string) int32 {
+	if k, ok := l.strIDs[s]; ok {
+		return k
+	}
 	k := int32(len(l.strs))
-	s := string(b)
 	l.strs = append(l.strs, s)
 	l.strIDs[s] = k
 	return k
@@ -142,7 +148,11 @@ func (l *listing) blob(id objectID) int32 {
 // add records that commit introduced blob id at path, replacing the blobs
 // parents there. Only a blob's first place at each path counts.
 func (l *listing) add(id objectID, path []byte, commit int32, parents []objectID) {
-	p := l.intern(path)
+	l.addAt(id, l.intern(path), commit, parents)
+}
+
+// addAt is add with the path interned (p).
+func (l *listing) addAt(id objectID, p int32, commit int32, parents []objectID) {
 	i := l.blob(id)
 	b := &l.blobs[i]
 	// Most blobs have one or two places, looked through; a blob at many
@@ -229,4 +239,36 @@ func (l *listing) zone(offset int32) *time.Location {
 		l.zones[offset] = z
 	}
 	return z
+}
+
+// merge appends o, the listing of the commits that follow l's, to l: as if
+// l had listed o's commits itself (a blob o has is l's if l has it too;
+// its places in o come after those in l).
+func (l *listing) merge(o *listing) {
+	if l.idLen == 0 {
+		l.idLen = o.idLen
+	}
+	base := int32(len(l.commits))
+	for _, c := range o.commits {
+		c.author, c.email = l.internString(o.strs[c.author]), l.internString(o.strs[c.email])
+		l.commits = append(l.commits, c)
+	}
+	var parents []objectID
+	for i := range o.blobs {
+		// Entries without places are named by the places that replaced
+		// them, and added to l with those.
+		id := o.idOf(int32(i))
+		for k := o.blobs[i].first; k >= 0; k = o.places[k].next {
+			parents = parents[:0]
+			for _, pi := range o.parentsOf(k) {
+				parents = append(parents, o.idOf(pi))
+			}
+			p := &o.places[k]
+			commit := p.commit
+			if commit >= 0 {
+				commit += base
+			}
+			l.addAt(id, l.internString(o.strs[p.path]), commit, parents)
+		}
+	}
 }
