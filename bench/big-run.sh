@@ -224,6 +224,8 @@ def glcount(path):
     except (OSError, ValueError):
         return None
 mb = lambda b: int(b) / 1e6
+# The history gitleaks runs on: the big one again unless GL_COMMITS differs.
+SMALL = "small" if E["GL_COMMITS"] != E["COMMITS"] else "big, with gitleaks"
 def num(v, fmt):
     return "–" if v is None else format(v, fmt)
 
@@ -232,7 +234,7 @@ print(f"- date {E['run_date']}; machine: {E['ncpu']} CPUs ({E['cpu_model']}); {E
 print(f"- load average before: {E['load0']}; after: {E['load1']}; timed part {E['elapsed']} s; page cache warm")
 gl = f"gitleaks {E['gl_version']}, default config" if not E["gl_note"] else E["gl_note"]
 print(f"- leakgate {E['lg_rev']}; {gl}")
-print(f"- runs: {E['REPS']} of each command on the big history (alternating), {E['GL_REPS']} of leakgate and gitleaks on the small one (alternating)")
+print(f"- runs: {E['REPS']} of each command on the big history (alternating), {E['GL_REPS']} of leakgate and gitleaks ({SMALL}, alternating)")
 if E["GL_COMMITS"] != E["COMMITS"]:
     print(f"- gitleaks is run on a **smaller** history ({E['GL_COMMITS']} commits) made the same way, not on the "
           f"{E['COMMITS']}-commit one, to keep the run short (GL_COMMITS; GL_COMMITS={E['COMMITS']} compares on the big one). "
@@ -240,19 +242,19 @@ if E["GL_COMMITS"] != E["COMMITS"]:
 print()
 print("| history | repository | commits | blobs | blob bytes (uncompressed) | pack (fast-import's, not repacked) | built in |")
 print("|---|---|---:|---:|---:|---:|---:|")
-for what, p in [("big", "big"), ("small (gitleaks)", "gl")]:
+for what, p in [("big", "big")] + ([("small", "gl")] if SMALL == "small" else []):
     repo = E["REPO"] if p == "big" else E["GL_REPO"]
     print(f"| {what} | {repo} | {E[p + '_commits']} | {E[p + '_blobs']} | {mb(E[p + '_blobbytes']):.0f} MB | "
           f"{int(E[p + '_pack']) / 1024:.0f} MiB | {E[p + '_built']} s |")
-print(f"\nBoth: bench/bighistory -files {E['FILES']} -per {E['PER']} (each commit changes {E['PER']} of {E['FILES']} files; "
+print(f"\nMade by bench/bighistory -files {E['FILES']} -per {E['PER']} (each commit changes {E['PER']} of {E['FILES']} files; "
       "a new file gets 5-60 lines, a known one has one line replaced).\n")
 print("| history | command | runs | median wall s | median CPU s (user+sys, incl. children) | median peak RSS MB |")
 print("|---|---|---:|---:|---:|---:|")
 rows = [("catfile", "big", "`git cat-file --batch-all-objects --batch --unordered > /dev/null`"),
         ("gitlog", "big", "`git log --topo-order --reverse --raw -c --no-abbrev --no-renames --root -z --all --format=%H > /dev/null` (the listing alone)"),
         ("leakgate", "big", "`leakgate scan --no-progress -f json -o TMP REPO`"),
-        ("leakgate-small", "small", "`leakgate scan --no-progress -f json -o TMP REPO`"),
-        ("gitleaks-small", "small", "`gitleaks git --no-banner --report-format json --report-path TMP REPO`")]
+        ("leakgate-small", SMALL, "`leakgate scan --no-progress -f json -o TMP REPO`"),
+        ("gitleaks-small", SMALL, "`gitleaks git --no-banner --report-format json --report-path TMP REPO`")]
 for name, hist, what in rows:
     if name not in by:
         continue
@@ -265,10 +267,10 @@ print("| ratio (medians, same run) | wall | CPU |")
 print("|---|---:|---:|")
 for what, a, b in [("leakgate / cat-file (big)", "leakgate", "catfile"),
                    ("leakgate / git log listing (big)", "leakgate", "gitlog"),
-                   ("gitleaks / leakgate (small)", "gitleaks-small", "leakgate-small")]:
+                   (f"gitleaks / leakgate ({SMALL})", "gitleaks-small", "leakgate-small")]:
     print(f"| {what} | **{num(ratio(a, b, wall), '.2f')}x** | {num(ratio(a, b, cpu), '.2f')}x |")
 print()
-for what, path, blobs in [("big", "leakgate-big.json", E["big_blobs"]), ("small", "leakgate-small.json", E["gl_blobs"])]:
+for what, path, blobs in [("big", "leakgate-big.json", E["big_blobs"]), (SMALL, "leakgate-small.json", E["gl_blobs"])]:
     s = summary(f"{out}/{path}")
     if s is None:
         print(f"leakgate summary ({what}): no report")
@@ -280,7 +282,7 @@ for what, path, blobs in [("big", "leakgate-big.json", E["big_blobs"]), ("small"
     print()
 n = glcount(f"{out}/gitleaks-small.json")
 if n is not None:
-    print(f"gitleaks (small, last run): {n} findings\n")
+    print(f"gitleaks ({SMALL}, last run): {n} findings\n")
 if failed:
     print("Failed runs (not in the medians):\n")
     print("| command | run | exit | wall s | last line of stderr |")

@@ -11,9 +11,9 @@ func TestLimitFor(t *testing.T) {
 	for _, tc := range []struct{ live, want int64 }{
 		{0, 384 << 20},
 		{100 << 20, 384 << 20},
-		{128 << 20, 384 << 20},
-		{129 << 20, 385 << 20},
-		{1 << 30, 1<<30 + 256<<20},
+		{256 << 20, 384 << 20},
+		{257 << 20, 385 << 20},
+		{1 << 30, 1<<30 + 128<<20},
 	} {
 		if got := limitFor(memoryLimit, memoryHeadroom, tc.live); got != tc.want {
 			t.Errorf("limitFor(%d MiB live) = %d MiB, want %d MiB", tc.live>>20, got>>20, tc.want>>20)
