@@ -68,11 +68,12 @@ type listing struct {
 	strs    []string // interned paths, names and emails
 	found   int      // blobs with at least one place
 
+	zones map[int32]*time.Location // one fixed zone per offset, for origins
+
 	// Lookups, needed while listing only (dropLookups lets them go).
 	index  map[objectID]int32
 	seen   map[placeKey]struct{}
 	strIDs map[string]int32
-	zones  map[int32]*time.Location
 }
 
 func newListing() *listing {
@@ -119,13 +120,17 @@ func (l *listing) intern(b []byte) int32 {
 	if k, ok := l.strIDs[string(b)]; ok {
 		return k
 	}
-	return l.internString(string(b))
+	return l.addString(string(b))
 }
 
 func (l *listing) internString(s string) int32 {
 	if k, ok := l.strIDs[s]; ok {
 		return k
 	}
+	return l.addString(s)
+}
+
+func (l *listing) addString(s string) int32 {
 	k := int32(len(l.strs))
 	l.strs = append(l.strs, s)
 	l.strIDs[s] = k
