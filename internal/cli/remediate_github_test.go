@@ -23,6 +23,7 @@ type githubFake struct {
 	mu      sync.Mutex
 	revoked []string
 	issues  []map[string]any
+	edits   int  // issues edited
 	authRev bool // a revocation request carried Authorization
 }
 
@@ -59,6 +60,21 @@ func (f *githubFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.issues = append(f.issues, req)
 		w.WriteHeader(201)
 		json.NewEncoder(w).Encode(req)
+	case r.Method == "PATCH" && strings.HasPrefix(r.URL.Path, "/repos/acme/secrets/issues/"):
+		// Editing an issue (a re-run whose revocation time moved on).
+		var n int
+		if _, err := fmt.Sscanf(strings.TrimPrefix(r.URL.Path, "/repos/acme/secrets/issues/"), "%d", &n); err != nil || n < 1 || n > len(f.issues) {
+			w.WriteHeader(404)
+			fmt.Fprint(w, `{"message":"Not Found"}`)
+			return
+		}
+		var req map[string]any
+		json.Unmarshal(body, &req)
+		for k, v := range req {
+			f.issues[n-1][k] = v
+		}
+		f.edits++
+		json.NewEncoder(w).Encode(f.issues[n-1])
 	default:
 		w.WriteHeader(404)
 		fmt.Fprint(w, `{"message":"Not Found"}`)
@@ -129,11 +145,17 @@ func TestRemediateGitHubIncident(t *testing.T) {
 
 	// Running it again does nothing new: no second revocation, no second issue.
 	run(0, "--apply", "--audit-log", audit, "--state", state)
-	// Even without the state file, the issue is found by its marker.
-	run(0, "--apply", "--audit-log", audit, "--state", filepath.Join(dir, "other-state.json"))
-	if len(fake.issues) != 1 {
-		t.Errorf("%d issues after re-runs, want 1", len(fake.issues))
+	if fake.edits != 0 {
+		t.Errorf("the re-run with the state file edited the issue %d times", fake.edits)
 	}
+	// Even without the state file, the issue is found by its marker. (That
+	// run revokes again: the issue is edited in place if its revocation
+	// time, to the second, moved on.)
+	run(0, "--apply", "--audit-log", audit, "--state", filepath.Join(dir, "other-state.json"))
+	if len(fake.issues) != 1 || fake.edits > 1 {
+		t.Errorf("%d issues after re-runs, want 1 (%d edits)", len(fake.issues), fake.edits)
+	}
+	texts = append(texts, fake.issues[0]["body"].(string))
 	if len(fake.revoked) != 2 {
 		t.Errorf("%d revocations: the state file should have skipped the second run's", len(fake.revoked))
 	}
