@@ -2,6 +2,7 @@ package cli
 
 import (
 	"os"
+	"path/filepath"
 
 	"github.com/leakgate/leakgate/detect"
 	"github.com/leakgate/leakgate/scan"
@@ -28,8 +29,13 @@ func (e *env) prepareScan(path string, f *scanFlags) (*preparedScan, error) {
 	root := path
 	if stdinScan {
 		root = "."
-	} else if _, err := os.Lstat(path); err != nil {
-		return nil, usageError("scan %s: %v", path, unwrapOS(err))
+	} else if info, err := os.Stat(path); err != nil {
+		if _, lerr := os.Lstat(path); lerr != nil {
+			return nil, usageError("scan %s: %v", path, unwrapOS(err))
+		}
+	} else if !info.IsDir() {
+		// One file: the configuration and .leakgateignore of its directory.
+		root = filepath.Dir(path)
 	}
 	useGit, err := gitScan(path, stdinScan, f)
 	if err != nil {
