@@ -188,9 +188,10 @@ cpu_model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 ncpu=$(nproc)
 git_version=$(git --version)
 go_version=$(go version)
-declare -p run_date REPO GL_REPO COMMITS FILES PER REPS GL_COMMITS GL_REPS lg_rev gl_note gl_version \
-	big_commits big_blobs big_blobbytes big_pack big_built gl_commits gl_blobs gl_blobbytes gl_pack gl_built \
-	load0 load1 elapsed cpu_model ncpu git_version go_version >"$OUT/vars.sh"
+saved=(run_date REPO GL_REPO COMMITS FILES PER REPS GL_COMMITS GL_REPS lg_rev gl_note gl_version
+	big_commits big_blobs big_blobbytes big_pack big_built gl_commits gl_blobs gl_blobbytes gl_pack gl_built
+	load0 load1 elapsed cpu_model ncpu git_version go_version)
+declare -p "${saved[@]}" >"$OUT/vars.sh"
 fi
 
 # Report.
