@@ -29,13 +29,26 @@ func (e *env) prepareScan(path string, f *scanFlags) (*preparedScan, error) {
 	root := path
 	if stdinScan {
 		root = "."
-	} else if info, err := os.Stat(path); err != nil {
-		if _, lerr := os.Lstat(path); lerr != nil {
-			return nil, usageError("scan %s: %v", path, unwrapOS(err))
+	} else if info, err := os.Lstat(path); err != nil {
+		return nil, usageError("scan %s: %v", path, unwrapOS(err))
+	} else {
+		if info.Mode()&os.ModeSymlink != 0 {
+			// A link named on the command line is followed (a directory
+			// walk skips links: it would scan nothing and pass). A
+			// dangling one is left to the walk, which counts it skipped.
+			if target, err := filepath.EvalSymlinks(path); err == nil {
+				path, root = target, target
+				info, err = os.Stat(target)
+				if err != nil {
+					return nil, usageError("scan %s: %v", path, unwrapOS(err))
+				}
+			}
 		}
-	} else if !info.IsDir() {
-		// One file: the configuration and .leakgateignore of its directory.
-		root = filepath.Dir(path)
+		if !info.IsDir() && info.Mode()&os.ModeSymlink == 0 {
+			// One file: the configuration and .leakgateignore of its
+			// directory.
+			root = filepath.Dir(path)
+		}
 	}
 	useGit, err := gitScan(path, stdinScan, f)
 	if err != nil {
