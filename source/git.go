@@ -238,7 +238,10 @@ func gitEnv() []string {
 }
 
 func (g *Git) command(ctx context.Context, args ...string) *exec.Cmd {
-	full := append([]string{"-C", g.Dir, "-c", "core.quotePath=false", "-c", "log.showSignature=false"}, args...)
+	// The repository's diff settings do not change what is listed: git log
+	// follows diff.orderFile and diff.ignoreSubmodules, diff-tree does not.
+	full := append([]string{"-C", g.Dir, "-c", "core.quotePath=false", "-c", "log.showSignature=false",
+		"-c", "diff.orderFile=" + os.DevNull, "-c", "diff.ignoreSubmodules=none"}, args...)
 	cmd := exec.CommandContext(ctx, "git", full...)
 	cmd.Env = gitEnv()
 	cmd.WaitDelay = 2 * time.Second
@@ -370,7 +373,7 @@ func (g *Git) list(ctx context.Context) (*listing, error) {
 	if ctx.Err() != nil {
 		return l, ctx.Err()
 	}
-	if werr != nil {
+	if werr != nil && perr == nil { // (after a parse error git was killed: say what was wrong)
 		err := gitError("log", werr, stderr.Bytes())
 		if g.Range != "" && len(l.commits) == 0 {
 			return l, fmt.Errorf("source git: range %s: %w: %w", g.Range, err, ErrFatal)
@@ -479,11 +482,12 @@ func (g *Git) diffTree(ctx context.Context, commits []string, l *listing) error 
 	if perr != nil {
 		_ = cmd.Process.Kill()
 	}
-	if werr := cmd.Wait(); werr != nil {
-		return gitError("diff-tree", werr, stderr.Bytes())
-	}
-	if perr != nil {
+	werr := cmd.Wait()
+	if perr != nil { // git was killed after it: the parse error says what was wrong
 		return fmt.Errorf("read git diff-tree: %w", perr)
+	}
+	if werr != nil {
+		return gitError("diff-tree", werr, stderr.Bytes())
 	}
 	return nil
 }

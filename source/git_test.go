@@ -741,7 +741,9 @@ func TestGitParallelReadSameResult(t *testing.T) {
 // compared with what, stats. The history has branches, an evil merge, an
 // octopus merge, a merge that resolves a conflict, renames, a deleted and
 // re-added secret, one blob at two paths, a symbolic link, and versions
-// that replace earlier ones across the cuts.
+// that replace earlier ones across the cuts, and a submodule; the
+// repository's diff.orderFile changes nothing (without "-c
+// diff.orderFile=/dev/null" git log would list twin.txt first).
 func TestGitListInPartsSameResult(t *testing.T) {
 	r := newTestRepo(t)
 	r.write("README", "hello\n")
@@ -755,7 +757,15 @@ func TestGitListInPartsSameResult(t *testing.T) {
 	if err := os.Symlink("README", filepath.Join(r.dir, "link")); err != nil {
 		t.Fatal(err)
 	}
-	r.commit("copies and a link")
+	r.write(".gitmodules", "[submodule \"sub\"]\n\tpath = vendor/sub\n\turl = ../sub\n")
+	r.git("update-index", "--add", "--cacheinfo", "160000,"+strings.Repeat("1", 40)+",vendor/sub") // a submodule
+	r.commit("copies, a link and a submodule")
+	order := filepath.Join(t.TempDir(), "order")
+	if err := os.WriteFile(order, []byte("twin.txt\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.git("config", "diff.orderFile", order)
+	r.git("config", "diff.ignoreSubmodules", "all")
 	for _, b := range []string{"a", "b", "c"} {
 		r.git("checkout", "-q", "-b", b, "main")
 		for i := range 3 {

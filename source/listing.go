@@ -248,7 +248,10 @@ func (l *listing) zone(offset int32) *time.Location {
 
 // merge appends o, the listing of the commits that follow l's, to l: as if
 // l had listed o's commits itself (a blob o has is l's if l has it too;
-// its places in o come after those in l).
+// its places in o come after those in l). Only the order of the entries
+// can differ (o's are added blob by blob, each with all its places, so a
+// version that a later place replaced may come earlier): that order is
+// only an order of reading, never of places or findings.
 func (l *listing) merge(o *listing) {
 	if l.idLen == 0 {
 		l.idLen = o.idLen
