@@ -333,7 +333,11 @@ func (g *Git) list(ctx context.Context) (*listing, error) {
 			if len(commits) >= parallelListMin {
 				n = listParts
 			}
-			return g.listInParts(ctx, commits, n)
+			l, err := g.listInParts(ctx, commits, n)
+			if ctx.Err() == nil {
+				err = errors.Join(err, g.listRefObjects(ctx, l))
+			}
+			return l, err
 		}
 		if ctx.Err() != nil {
 			return newListing(), ctx.Err()
@@ -447,6 +451,50 @@ func (g *Git) listInParts(ctx context.Context, commits []string, n int) (*listin
 		}
 	}
 	return l, nil
+}
+
+// listRefObjects adds to l the blobs that refs point at without a commit:
+// a tag of a blob or of a tree (git.git's junio-gpg-pub is one). They are
+// reachable from a ref, but no commit lists them. Their place is the ref's
+// name (with ":" and the path in a tree), and no commit.
+func (g *Git) listRefObjects(ctx context.Context, l *listing) error {
+	out, err := g.output(ctx, "for-each-ref", "--format=%(objecttype) %(objectname) %(*objecttype) %(*objectname) %(refname)")
+	if err != nil {
+		return fmt.Errorf("source git: refs to blobs and trees not listed: %w", err)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.SplitN(line, " ", 5)
+		if len(f) != 5 {
+			continue
+		}
+		typ, id, ref := f[0], f[1], f[4]
+		if typ == "tag" && f[2] != "" {
+			typ, id = f[2], f[3] // an annotated tag: what it tags
+		}
+		switch typ {
+		case "blob":
+			if err := g.addEntry(l, []byte("100644"), []byte(id), nil, []byte(ref), -1); err != nil {
+				return fmt.Errorf("source git: %s: %w", ref, err)
+			}
+		case "tree":
+			tree, err := g.output(ctx, "ls-tree", "-r", "-z", "--full-tree", id)
+			if err != nil {
+				return fmt.Errorf("source git: tree of %s not listed: %w", ref, err)
+			}
+			for _, e := range strings.Split(tree, "\x00") {
+				// "<mode> <type> <id>\t<path>"
+				meta, path, ok := strings.Cut(e, "\t")
+				m := strings.Fields(meta)
+				if !ok || len(m) != 3 {
+					continue
+				}
+				if err := g.addEntry(l, []byte(m[0]), []byte(m[2]), nil, []byte(ref+":"+path), -1); err != nil {
+					return fmt.Errorf("source git: %s: %w", ref, err)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // diffTree lists what the commits changed into l, through git diff-tree

@@ -314,6 +314,55 @@ func TestGitAllRefKinds(t *testing.T) {
 	}
 }
 
+// Blobs that a ref reaches without a commit (a tag of a blob, an annotated
+// tag of a blob, a tag of a tree) are scanned too, placed at the ref's
+// name, after any commit that has them.
+func TestGitRefsToBlobsAndTrees(t *testing.T) {
+	r := newTestRepo(t)
+	r.write("a.txt", "in a commit\n")
+	c := r.commit("one")
+	hashObject := func(content string) string {
+		cmd := exec.Command("git", "hash-object", "-w", "--stdin")
+		cmd.Dir = r.dir
+		cmd.Stdin = strings.NewReader(content)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	r.git("tag", "key-blob", hashObject("only tagged\n"))
+	r.git("tag", "-a", "-m", "a key", "signed-key", hashObject("only in an annotated tag\n"))
+	r.git("tag", "again", r.blob("in a commit\n"))
+	r.git("update-index", "--add", "--cacheinfo", "100644,"+hashObject("in a tagged tree\n")+",dir/f.txt")
+	tree := r.git("write-tree")
+	r.git("read-tree", "HEAD")
+	r.git("tag", "a-tree", tree)
+
+	for _, n := range []int{1, 2} {
+		saved := listParts
+		listParts = n
+		res := scanGit(t, &Git{Dir: r.dir})
+		listParts = saved
+		if res.fatal != nil || res.errs != nil {
+			t.Fatalf("fatal %v, errors %v", res.fatal, res.errs)
+		}
+		check := func(content string, places ...string) {
+			t.Helper()
+			if diff := cmp.Diff(places, res.byContent(t, content).Places); diff != "" {
+				t.Errorf("places of %q (-want +got):\n%s", content, diff)
+			}
+		}
+		check("only tagged\n", "refs/tags/key-blob@")
+		check("only in an annotated tag\n", "refs/tags/signed-key@")
+		check("in a commit\n", "a.txt@"+c, "refs/tags/a-tree:a.txt@", "refs/tags/again@")
+		check("in a tagged tree\n", "refs/tags/a-tree:dir/f.txt@")
+		if gs := res.source.GitStats(); gs.Blobs != 4 {
+			t.Errorf("%d blobs, want 4", gs.Blobs)
+		}
+	}
+}
+
 func TestGitSkips(t *testing.T) {
 	t.Parallel()
 	r := newTestRepo(t)
