@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"sync/atomic"
 )
 
 // memoryHeadroom is what the memory limit leaves above the live heap when
@@ -21,14 +22,19 @@ const memoryHeadroom = 128 << 20
 // as fast (31 s against 29-32 s, alternating) and peaked at 477 MB of
 // anonymous memory instead of 598 MB. The check runs after each
 // collection, from a cleanup the collection itself triggers.
-func followLiveHeap(base, headroom int64) {
+// It returns a function that stops it (for tests; the command never does).
+func followLiveHeap(base, headroom int64) (stop func()) {
 	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	var stopped atomic.Bool
 	var arm func()
 	arm = func() {
 		// Not a tiny allocation (those are batched with others and may
 		// be freed late): the cleanup runs after the next collection.
 		sentinel := new([64]byte)
 		runtime.AddCleanup(sentinel, func(struct{}) {
+			if stopped.Load() {
+				return
+			}
 			metrics.Read(sample)
 			if sample[0].Value.Kind() == metrics.KindUint64 {
 				debug.SetMemoryLimit(limitFor(base, headroom, int64(sample[0].Value.Uint64())))
@@ -37,6 +43,7 @@ func followLiveHeap(base, headroom int64) {
 		}, struct{}{})
 	}
 	arm()
+	return func() { stopped.Store(true) }
 }
 
 // limitFor returns the memory limit for a live heap of live bytes.

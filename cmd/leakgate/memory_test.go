@@ -26,7 +26,8 @@ func TestFollowLiveHeap(t *testing.T) {
 	saved := debug.SetMemoryLimit(-1)
 	defer debug.SetMemoryLimit(saved)
 	debug.SetMemoryLimit(1 << 20)
-	followLiveHeap(1<<20, 1<<20)
+	stop := followLiveHeap(1<<20, 1<<20)
+	defer stop()
 	live := make([]byte, 32<<20)
 	deadline := time.Now().Add(time.Minute)
 	for debug.SetMemoryLimit(-1) < 33<<20 {
@@ -36,4 +37,12 @@ func TestFollowLiveHeap(t *testing.T) {
 		runtime.GC()
 	}
 	runtime.KeepAlive(live)
+	// It keeps following: after the slice is gone, the limit comes down.
+	live = nil
+	for debug.SetMemoryLimit(-1) >= 33<<20 {
+		if time.Now().After(deadline) {
+			t.Fatalf("limit %d MiB with nothing live, want under 33 MiB", debug.SetMemoryLimit(-1)>>20)
+		}
+		runtime.GC()
+	}
 }
