@@ -1061,9 +1061,10 @@ func (d *delivery) deliver(r blobRead) bool {
 			g.c.unreadable.Add(1)
 			first, _ := d.places(b)
 			id := d.l.blobHex(r.i)
-			err := fmt.Errorf("source git: blob %s (%s in %s) is missing or corrupt", id, first.Path, short(first.Commit))
+			where := short(first.Commit, g.Staged)
+			err := fmt.Errorf("source git: blob %s (%s in %s) is missing or corrupt", id, first.Path, where)
 			if r.err != nil {
-				err = fmt.Errorf("source git: read blob %s (%s in %s): %w", id, first.Path, short(first.Commit), r.err)
+				err = fmt.Errorf("source git: read blob %s (%s in %s): %w", id, first.Path, where, r.err)
 			}
 			if !d.send(leak.Chunk{Blob: id, Origin: first}, err) {
 				return false
@@ -1363,9 +1364,14 @@ func (g *Git) readAll(ctx context.Context, l *listing, todo []int32, limit int64
 	}
 }
 
-func short(commit string) string {
-	if commit == "" {
+// short names where a blob was found: a commit, the index (staged), or a
+// ref that points at it without a commit (see listRefObjects).
+func short(commit string, staged bool) string {
+	switch {
+	case commit == "" && staged:
 		return "the index"
+	case commit == "":
+		return "no commit"
 	}
 	return "commit " + commit[:min(len(commit), 12)]
 }

@@ -32,7 +32,8 @@ type commitInfo struct {
 	offset        int32 // the zone's offset east of UTC, in seconds
 }
 
-// place is a blob at a path, introduced by commits[commit] (-1: staged).
+// place is a blob at a path, introduced by commits[commit] (-1: by no
+// commit: staged, or a ref's blob, whose path is the ref's name).
 type place struct {
 	path   int32 // in listing.strs
 	commit int32

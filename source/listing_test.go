@@ -98,3 +98,21 @@ func TestParseLogMalformedID(t *testing.T) {
 		}
 	}
 }
+
+// An unreadable blob's error says where it was found.
+func TestShortPlace(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		commit string
+		staged bool
+		want   string
+	}{
+		{strings.Repeat("ab", 20), false, "commit abababababab"},
+		{"", true, "the index"},
+		{"", false, "no commit"},
+	} {
+		if got := short(tc.commit, tc.staged); got != tc.want {
+			t.Errorf("short(%q, %v) = %q, want %q", tc.commit, tc.staged, got, tc.want)
+		}
+	}
+}
