@@ -14,3 +14,12 @@ func BenchmarkDefaultRules(b *testing.B) {
 		_ = s.Version
 	}
 }
+
+// BenchmarkLeanRules is what a scan or a hook pays for the built-in
+// rules at start-up (lean_gen.go, no TOML decoding).
+func BenchmarkLeanRules(b *testing.B) {
+	for b.Loop() {
+		s := rules.Lean()
+		_ = s.Version
+	}
+}
