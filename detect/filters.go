@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"hash/crc32"
 	"math"
+	"regexp"
 	"strings"
 )
 
@@ -69,11 +70,13 @@ var referencePrefixes = []string{
 }
 
 // IsReference reports whether a value refers to a secret kept elsewhere
-// rather than being one: environment and template variables, secret-manager
-// URIs and ARNs.
+// rather than being one: environment and template variables ($(VAR),
+// {.path} of kubectl's JSONPath, printf verbs), secret-manager URIs and
+// ARNs.
 func IsReference(v string) bool {
 	if strings.Contains(v, "${") || strings.Contains(v, "{{") || strings.Contains(v, "#{") ||
-		strings.Contains(v, "<%") || strings.Contains(v, "%(") {
+		strings.Contains(v, "<%") || strings.Contains(v, "%(") || strings.Contains(v, "$(") || strings.HasPrefix(v, "{.") ||
+		hasFormatVerb(v) {
 		return true
 	}
 	lower := strings.ToLower(v)
@@ -88,6 +91,25 @@ func IsReference(v string) bool {
 	}
 	if len(v) > 2 && v[0] == '%' && v[len(v)-1] == '%' {
 		return true
+	}
+	return false
+}
+
+// hasFormatVerb reports a printf verb (%s, %d, %v, %q) in v: a template
+// such as SESSION_SECRET_OF_%s, filled in elsewhere. (%% is not a verb.)
+func hasFormatVerb(v string) bool {
+	for i := strings.IndexByte(v, '%'); i >= 0 && i+1 < len(v); {
+		switch v[i+1] {
+		case 's', 'd', 'v', 'q':
+			return true
+		case '%':
+			i++
+		}
+		j := strings.IndexByte(v[i+1:], '%')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
 	}
 	return false
 }
@@ -123,7 +145,35 @@ func IsPlaceholder(v string) bool {
 			return true
 		}
 	}
-	return distinctBytes(v) <= 2
+	return distinctBytes(v) <= 2 || isSequence(v)
+}
+
+// isSequence reports values made of a counting sequence: the letters run
+// through the alphabet and the digits count up (A1B2C3D4E5F6G7H8I9J0,
+// abcd1234efgh, 0123456789ab), as people type placeholders. Random values
+// never do.
+func isSequence(v string) bool {
+	var letters, digits []byte
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case isDigit(c):
+			digits = append(digits, c)
+		case isUpper(c) || isLower(c):
+			letters = append(letters, c|0x20)
+		default:
+			return false
+		}
+	}
+	counts := func(b []byte, wrap bool) bool {
+		for i := 1; i < len(b); i++ {
+			if b[i] != b[i-1]+1 && !(wrap && b[i-1] == '9' && b[i] == '0') {
+				return false
+			}
+		}
+		return true
+	}
+	return len(v) >= 8 && counts(letters, false) && counts(digits, true)
 }
 
 func distinctBytes(v string) int {
@@ -250,14 +300,70 @@ func LooksLikeCode(v string) bool {
 	if v == "" {
 		return false
 	}
-	if isFileName(v) {
+	if isFileName(v) || isTimestamp(v) || isConstantName(v) || isQualifiedName(v) {
 		return true
 	}
 	if strings.IndexByte(v, '.') > 0 && isMemberAccess(v) {
 		return true
 	}
-	return isWords(v)
+	// A word run up to an = (error_description=): the regexes take = in
+	// for base64 padding.
+	return isWords(strings.TrimRight(v, "="))
 }
+
+// isTimestamp reports dates and times in ISO 8601 form:
+// 2016-11-06T15:32:17.000000, 2024-01-01 00:00:00Z.
+func isTimestamp(v string) bool {
+	return timestamp.MatchString(v)
+}
+
+var timestamp = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$`)
+
+// isConstantName reports upper-case identifiers: short parts joined by
+// underscores, each starting with a letter (or a number, after the first),
+// digits allowed in them, parts of four letters or more with a vowel,
+// and one such word at least: POSTGRES_MD5, POSTGRES_SCRAM_SHA_256,
+// KAFKA_SASL_GSSAPI_KRB5_CONF. Random upper-case tokens (base32, hex) have
+// no underscores; random ones with underscores mostly have long parts,
+// or vowelless ones.
+func isConstantName(v string) bool {
+	parts := strings.Split(v, "_")
+	if len(parts) < 2 {
+		return false
+	}
+	word := false
+	for k, p := range parts {
+		if p == "" || len(p) > 10 || !isUpper(p[0]) && !(k > 0 && isDigits(p)) {
+			return false
+		}
+		letters := 0
+		for i := 0; i < len(p); i++ {
+			switch c := p[i]; {
+			case isUpper(c):
+				letters++
+			case !isDigit(c):
+				return false
+			}
+		}
+		if letters >= 4 {
+			if vowels(p) == 0 {
+				return false
+			}
+			word = true
+		}
+	}
+	return word
+}
+
+// isQualifiedName reports a name qualified by a DNS domain, as Kubernetes
+// writes annotation keys and API groups:
+// flowcontrol.k8s.io/v1beta3-preserve-zero-concurrency-shares,
+// client.authentication.k8s.io/exec.
+func isQualifiedName(v string) bool {
+	return qualifiedName.MatchString(v)
+}
+
+var qualifiedName = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,}/[a-z0-9](?:[a-z0-9._/-]*[a-z0-9])?$`)
 
 // isMemberAccess reports dotted identifier paths such as
 // this.options.accessKey or settings.SECRET_KEY: every segment an
@@ -431,6 +537,9 @@ var exampleKeys = []string{
 	"pk_test_TYooMQauvdEDq54NiTphI7jx",
 	// Azurite, the Azure Storage emulator: the same key for everyone.
 	"Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
+	// HTTP Basic credentials of RFC 7617 (Aladdin:open sesame) and the
+	// lower-case variant used in tests (aladdin:opensesame).
+	"QWxhZGRpbjpvcGVuIHNlc2FtZQ==", "YWxhZGRpbjpvcGVuc2VzYW1l",
 	// The token of jwt.io's debugger.
 	"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
 }

@@ -92,3 +92,71 @@ func TestIsWeakValueNonASCII(t *testing.T) {
 		t.Errorf("a weak value with an invalid byte is not weak")
 	}
 }
+
+// Constants, timestamps and domain-qualified names are code to generic
+// rules; random tokens of the same alphabets are not.
+func TestLooksLikeCodeNames(t *testing.T) {
+	t.Parallel()
+	code := []string{
+		"POSTGRES_MD5", "POSTGRES_SCRAM_SHA_256", "KAFKA_SASL_GSSAPI_KRB5_CONF",
+		"2016-11-06T15:32:17.000000", "2024-01-01 00:00:00Z", "2024-01-01T00:00:00+01:00",
+		"flowcontrol.k8s.io/v1beta3-preserve-zero-concurrency-shares", "client.authentication.k8s.io/exec",
+		"error_description=",
+	}
+	for _, v := range code {
+		if !LooksLikeCode(v) || !IsWeakValue(v) {
+			t.Errorf("LooksLikeCode(%q) = false, want true", v)
+		}
+	}
+	notCode := []string{
+		"JBSWY3DPEHPK3PXPJBSWY3DP", "AKIA_QX7Z_KRWM_P9TD", "XQZT_9KMR_7PLW", "A7K_QZ9_XW2",
+		"2016-11-06T15:32:17.000000x", "acme.io/Xk9Qm2Lp7Rt4zWb8", "nq2lpv6txk4wm9ybc3hd/x",
+		"Nq2LpV6tXk4Wm9YbC3hD=",
+	}
+	for _, v := range notCode {
+		if LooksLikeCode(v) {
+			t.Errorf("LooksLikeCode(%q) = true, want false", v)
+		}
+	}
+}
+
+// Counting sequences are placeholders in every rule.
+func TestIsPlaceholderSequence(t *testing.T) {
+	t.Parallel()
+	for _, v := range []string{"A1B2C3D4E5F6G7H8I9J0", "abcd1234efgh", "0123456789ab", "ABCDEFGH"} {
+		if !IsPlaceholder(v) {
+			t.Errorf("IsPlaceholder(%q) = false, want true", v)
+		}
+	}
+	for _, v := range []string{"A1B2C3D4E5F6G7H8I9K0", "abcd1235efgh", "A1B2C3", "Nq2LpV6tXk4Wm9YbC3hD", "abc-1234-efgh"} {
+		if IsPlaceholder(v) {
+			t.Errorf("IsPlaceholder(%q) = true, want false", v)
+		}
+	}
+}
+
+// Command substitution, printf verbs and kubectl JSONPath are references
+// to values kept elsewhere; a % that is not a verb is not.
+func TestIsReferenceTemplates(t *testing.T) {
+	t.Parallel()
+	for _, v := range []string{"static/$(dirname", "$(cat /run/secrets/db)", "SESSION_SECRET_OF_%s", "key-%d-x", "%v", "{.users[0].user.password}"} {
+		if !IsReference(v) {
+			t.Errorf("IsReference(%q) = false, want true", v)
+		}
+	}
+	for _, v := range []string{"Nq2%LpV6tXk4Wm9", "100%%sure-Xk9Qm2", "Xk9Qm2Lp7%", "a{.b"} {
+		if IsReference(v) {
+			t.Errorf("IsReference(%q) = true, want false", v)
+		}
+	}
+}
+
+// The Basic credentials of RFC 7617's example are documented examples.
+func TestIsExampleKeyBasicAuth(t *testing.T) {
+	t.Parallel()
+	for _, v := range []string{"QWxhZGRpbjpvcGVuIHNlc2FtZQ==", "YWxhZGRpbjpvcGVuc2VzYW1l"} {
+		if !IsExampleKey(v) {
+			t.Errorf("IsExampleKey(%q) = false", v)
+		}
+	}
+}
