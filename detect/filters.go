@@ -6,6 +6,7 @@ import (
 	"math"
 	"regexp"
 	"strings"
+	"unicode"
 )
 
 // ShannonEntropy returns the Shannon entropy of s in bits per byte.
@@ -197,6 +198,10 @@ var weakWords = []string{
 	"example", "sample", "invalid", "private", "public", "config", "value", "hello", "world",
 	"dummy", "fake", "pass", "local", "dev", "staging", "prod", "secure", "random", "generated",
 	"insecure", "unsafe", "todo", "fixme", "temp", "tmp", "key",
+	// "password" in other languages, as translation files label fields.
+	"wachtwoord", "passwort", "kennwort", "contraseña", "contrasena", "senha", "parola", "haslo", "hasło",
+	"lösenord", "losenord", "salasana", "adgangskode", "passord", "heslo", "jelszó", "jelszo", "lykilorð",
+	"motdepasse", "mot de passe", "sifre", "şifre", "parolă", "geslo", "lozinka",
 }
 
 // publicPrefixes start values that are meant to be public: publishable and
@@ -228,7 +233,7 @@ func IsWeakValue(v string) bool {
 	if (strings.HasPrefix(v, "pi_") || strings.HasPrefix(v, "seti_")) && strings.Contains(v, "_secret_") {
 		return true
 	}
-	if LooksLikeCode(v) || isDigits(v) {
+	if LooksLikeCode(v) || isDigits(v) || isForeignText(v) || hasLongRepeat(v) {
 		return true
 	}
 	residue := []byte(v)
@@ -247,6 +252,37 @@ func IsWeakValue(v string) bool {
 		}
 	}
 	return hit && !looksRandom(residue)
+}
+
+// isForeignText reports values with letters of a script other than Latin
+// (Japanese, Chinese, Cyrillic, Greek, Arabic ...): translated labels and
+// sentences, as translation files hold next to a "password" key, not
+// passwords.
+func isForeignText(v string) bool {
+	for _, r := range v {
+		if r >= 0x370 && unicode.IsLetter(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasLongRepeat reports a run of twelve or more identical bytes
+// (AAAAAAAAAAAAAAAAAAAA/20230719/us-east-1/sts, a key zeroed out for a
+// test). Only generic rules ask: base64 key material, such as an OpenSSH
+// private key, can hold such runs.
+func hasLongRepeat(v string) bool {
+	run := 1
+	for i := 1; i < len(v); i++ {
+		if v[i] == v[i-1] {
+			if run++; run >= 12 {
+				return true
+			}
+		} else {
+			run = 1
+		}
+	}
+	return false
 }
 
 func asciiLower(v string) string {
@@ -540,6 +576,13 @@ var exampleKeys = []string{
 	// HTTP Basic credentials of RFC 7617 (Aladdin:open sesame) and the
 	// lower-case variant used in tests (aladdin:opensesame).
 	"QWxhZGRpbjpvcGVuIHNlc2FtZQ==", "YWxhZGRpbjpvcGVuc2VzYW1l",
+	// Docker Engine API reference (docs/api/v1.*.yaml): swarm join tokens
+	// and the unlock key.
+	"SWMTKN-1-3pu6hszjas19xyp7ghgosyx9k8atbfcr8p2is99znpy26u2lkl-1awxwuwd3z9j1z3puu7rcgdbx",
+	"SWMTKN-1-3pu6hszjas19xyp7ghgosyx9k8atbfcr8p2is99znpy26u2lkl-7p73s1dx5in4tatdymyhg9hu2",
+	"SWMTKN-1-1h8aps2yszaiqmz2l3oc5392pgk8e49qhx2aj3nyv0ui0hez2a-8llk83c4wm9lwioey2s316r9l",
+	"SWMTKN-1-1h8aps2yszaiqmz2l3oc5392pgk8e49qhx2aj3nyv0ui0hez2a-6qmn92w6bu3jdvnglku58u11a",
+	"SWMKEY-1-7c37Cc8654o6p38HnroywCi19pllOnGtbdZEgtKxZu8",
 	// The token of jwt.io's debugger.
 	"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
 }

@@ -160,3 +160,33 @@ func TestIsExampleKeyBasicAuth(t *testing.T) {
 		}
 	}
 }
+
+// Labels in other languages and zeroed-out keys are weak values for
+// generic rules; Latin-script random tokens are not.
+func TestIsWeakValueTextAndRuns(t *testing.T) {
+	t.Parallel()
+	for _, v := range []string{"Wachtwoord", "Lykilorð", "SMTPパスワード", "帳號或密碼不正確", "Пароль12345", "AAAAAAAAAAAAAAAAAAAA/20230719/us-east-1/sts"} {
+		if !IsWeakValue(v) {
+			t.Errorf("IsWeakValue(%q) = false, want true", v)
+		}
+	}
+	for _, v := range []string{"Nq2LpV6tXk4Wm9YbC3hDé", "AAAAAAAAAAAQx9Lm2Vb7", "Tr0ub4dor&3xK9q"} {
+		if IsWeakValue(v) {
+			t.Errorf("IsWeakValue(%q) = true, want false", v)
+		}
+	}
+}
+
+// The example tokens of Docker's Engine API reference are documented
+// examples.
+func TestIsExampleKeyDocker(t *testing.T) {
+	t.Parallel()
+	for _, v := range []string{
+		"SWMTKN-1-3pu6hszjas19xyp7ghgosyx9k8atbfcr8p2is99znpy26u2lkl-1awxwuwd3z9j1z3puu7rcgdbx",
+		"SWMKEY-1-7c37Cc8654o6p38HnroywCi19pllOnGtbdZEgtKxZu8",
+	} {
+		if !IsExampleKey(v) {
+			t.Errorf("IsExampleKey(%q) = false", v)
+		}
+	}
+}
