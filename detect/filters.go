@@ -576,6 +576,8 @@ var exampleKeys = []string{
 	// HTTP Basic credentials of RFC 7617 (Aladdin:open sesame) and the
 	// lower-case variant used in tests (aladdin:opensesame).
 	"QWxhZGRpbjpvcGVuIHNlc2FtZQ==", "YWxhZGRpbjpvcGVuc2VzYW1l",
+	// RFC 6455's Sec-WebSocket-Key ("the sample nonce": not a secret at all).
+	"dGhlIHNhbXBsZSBub25jZQ==",
 	// Docker Engine API reference (docs/api/v1.*.yaml): swarm join tokens
 	// and the unlock key.
 	"SWMTKN-1-3pu6hszjas19xyp7ghgosyx9k8atbfcr8p2is99znpy26u2lkl-1awxwuwd3z9j1z3puu7rcgdbx",

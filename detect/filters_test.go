@@ -151,10 +151,11 @@ func TestIsReferenceTemplates(t *testing.T) {
 	}
 }
 
-// The Basic credentials of RFC 7617's example are documented examples.
+// The Basic credentials of RFC 7617's example and RFC 6455's WebSocket key
+// are documented examples.
 func TestIsExampleKeyBasicAuth(t *testing.T) {
 	t.Parallel()
-	for _, v := range []string{"QWxhZGRpbjpvcGVuIHNlc2FtZQ==", "YWxhZGRpbjpvcGVuc2VzYW1l"} {
+	for _, v := range []string{"QWxhZGRpbjpvcGVuIHNlc2FtZQ==", "YWxhZGRpbjpvcGVuc2VzYW1l", "dGhlIHNhbXBsZSBub25jZQ=="} {
 		if !IsExampleKey(v) {
 			t.Errorf("IsExampleKey(%q) = false", v)
 		}
