@@ -435,6 +435,20 @@ func (d *Detector) runAnchored(data []byte, ws []window) []candidate {
 		if m == nil && pf.mayMatchAt(data[start:w.end]) {
 			m = r.AnchoredRegex().FindSubmatchIndex(data[start:w.end])
 		}
+		if m == nil && r.Anchor == rules.AnchorKeyword && start == 0 {
+			// At the chunk's first byte no byte precedes the keyword: try
+			// the match as if after a line break ([^a-z0-9]pwd: ...).
+			buf := make([]byte, 1+w.end)
+			buf[0] = '\n'
+			copy(buf[1:], data[:w.end])
+			if m = r.AnchoredRegex().FindSubmatchIndex(buf); m != nil {
+				for k := range m {
+					if m[k] > 0 {
+						m[k]--
+					}
+				}
+			}
+		}
 		if m == nil {
 			continue
 		}
@@ -470,7 +484,7 @@ func (d *Detector) accept(r *rules.Rule, secret, match string, ent float64) bool
 	// A documented example key passes the placeholder and weak-value
 	// filters (and only the ReportExampleKeys option reports it).
 	example := IsExampleKey(secret)
-	if !example && (IsPlaceholder(secret) || r.Generic && IsWeakValue(secret)) {
+	if !example && (IsPlaceholder(secret) || r.Generic && (IsWeakValue(secret) || isVariable(secret, match))) {
 		return false
 	}
 	// The allowlist regexes last: they cost more than the string filters

@@ -76,7 +76,7 @@ var referencePrefixes = []string{
 // ARNs.
 func IsReference(v string) bool {
 	if strings.Contains(v, "${") || strings.Contains(v, "{{") || strings.Contains(v, "#{") ||
-		strings.Contains(v, "<%") || strings.Contains(v, "%(") || strings.Contains(v, "$(") || strings.HasPrefix(v, "{.") ||
+		strings.Contains(v, "<%") || strings.Contains(v, "%(") || hasCommandSubstitution(v) || strings.HasPrefix(v, "{.") ||
 		hasFormatVerb(v) {
 		return true
 	}
@@ -96,13 +96,40 @@ func IsReference(v string) bool {
 	return false
 }
 
-// hasFormatVerb reports a printf verb (%s, %d, %v, %q) in v: a template
-// such as SESSION_SECRET_OF_%s, filled in elsewhere. (%% is not a verb.)
+// hasCommandSubstitution reports $( followed by a command name of two
+// lower-case letters or more and then a space, a ) or the end: $(dirname,
+// $(cat /run/secrets/db), $(go env GOARCH). A password may hold "$(" too
+// (Qz7$(k2Lp9W).
+func hasCommandSubstitution(v string) bool {
+	for i := strings.Index(v, "$("); i >= 0; {
+		j := i + 2
+		for j < len(v) && isLower(v[j]) {
+			j++
+		}
+		if j-i-2 >= 2 && (j == len(v) || v[j] == ' ' || v[j] == ')') {
+			return true
+		}
+		k := strings.Index(v[i+2:], "$(")
+		if k < 0 {
+			break
+		}
+		i += 2 + k
+	}
+	return false
+}
+
+// hasFormatVerb reports a printf verb (%s, %d, %v, %q) in v that stands
+// apart from letters and digits: a template such as SESSION_SECRET_OF_%s
+// or key-%d-x, filled in elsewhere. (%% is not a verb; in Hq7%sTz!2 the
+// % is part of a password.)
 func hasFormatVerb(v string) bool {
+	alnum := func(k int) bool { return k >= 0 && k < len(v) && (isIdentByte(v[k]) && v[k] != '_') }
 	for i := strings.IndexByte(v, '%'); i >= 0 && i+1 < len(v); {
 		switch v[i+1] {
 		case 's', 'd', 'v', 'q':
-			return true
+			if !alnum(i-1) && !alnum(i+2) {
+				return true
+			}
 		case '%':
 			i++
 		}
@@ -149,10 +176,11 @@ func IsPlaceholder(v string) bool {
 	return distinctBytes(v) <= 2 || isSequence(v)
 }
 
-// isSequence reports values made of a counting sequence: the letters run
-// through the alphabet and the digits count up (A1B2C3D4E5F6G7H8I9J0,
-// abcd1234efgh, 0123456789ab), as people type placeholders. Random values
-// never do.
+// isSequence reports values of twelve bytes or more made of a counting
+// sequence: the letters run through the alphabet and the digits count up
+// (A1B2C3D4E5F6G7H8I9J0, abcd1234efgh, 0123456789ab), as people type
+// placeholders. Random values never do; shorter ones (Abcd1234) are weak
+// passwords, which are still reported.
 func isSequence(v string) bool {
 	var letters, digits []byte
 	for i := 0; i < len(v); i++ {
@@ -174,7 +202,7 @@ func isSequence(v string) bool {
 		}
 		return true
 	}
-	return len(v) >= 8 && counts(letters, false) && counts(digits, true)
+	return len(v) >= 12 && counts(letters, false) && counts(digits, true)
 }
 
 func distinctBytes(v string) int {
@@ -254,17 +282,29 @@ func IsWeakValue(v string) bool {
 	return hit && !looksRandom(residue)
 }
 
-// isForeignText reports values with letters of a script other than Latin
-// (Japanese, Chinese, Cyrillic, Greek, Arabic ...): translated labels and
-// sentences, as translation files hold next to a "password" key, not
-// passwords.
+// isForeignText reports translated labels and sentences, as translation
+// files hold next to a "password" key: values whose letters are mostly of
+// a script other than Latin (Greek, Cyrillic, Arabic, Japanese ...)
+// without digits, or with three Chinese or Japanese characters at least.
+// A password with a Cyrillic letter or two (a keyboard layout slip), or a
+// word and digits (Пароль2024Зима), is still reported.
 func isForeignText(v string) bool {
+	letters, foreign, cjk, digits := 0, 0, 0, 0
 	for _, r := range v {
-		if r >= 0x370 && unicode.IsLetter(r) {
-			return true
+		switch {
+		case unicode.IsLetter(r):
+			letters++
+			if r >= 0x370 {
+				foreign++
+			}
+			if unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) {
+				cjk++
+			}
+		case unicode.IsDigit(r):
+			digits++
 		}
 	}
-	return false
+	return foreign*2 >= letters && foreign > 0 && (digits == 0 || cjk >= 3)
 }
 
 // hasLongRepeat reports a run of twelve or more identical bytes
@@ -342,9 +382,89 @@ func LooksLikeCode(v string) bool {
 	if strings.IndexByte(v, '.') > 0 && isMemberAccess(v) {
 		return true
 	}
-	// A word run up to an = (error_description=): the regexes take = in
-	// for base64 padding.
-	return isWords(strings.TrimRight(v, "="))
+	// Separated words up to an = (error_description=): the regexes take =
+	// in for base64 padding, which random base64 may end with too.
+	if t := strings.TrimRight(v, "="); t != v && strings.ContainsAny(t, "_-.") {
+		v = t
+	}
+	return isWords(v)
+}
+
+// isVariable reports a generic rule's value that is a variable passed on,
+// not a literal: unquoted, followed by a comma or a parenthesis, and made
+// of words (Credentials: v4aCredentialProvider, and
+// AddMember("OAuth2Credentials", OAuth2Credentials)). Unquoted values
+// elsewhere (.env files, YAML, command lines) are left to the other
+// filters: random letters pass isCamelWords about once in 500 at 16 bytes.
+func isVariable(secret, match string) bool {
+	i := strings.LastIndex(match, secret)
+	if i < 0 {
+		return false
+	}
+	after := match[i+len(secret):]
+	if after == "" || after[0] != ',' && after[0] != ')' {
+		return false
+	}
+	if i > 0 && strings.IndexByte("\"'`", match[i-1]) >= 0 {
+		return false
+	}
+	return isCamelWords(secret)
+}
+
+// isCamelWords reports camelCase identifiers made mostly of words: split
+// at underscores, digits and case changes (OAuth splits as O, Auth), three
+// quarters of the letters at least are in two or more pieces of 4 to 12
+// letters, a capital and lower case or all lower case, a fifth of each
+// piece's letters and three tenths of all their letters vowels, as in
+// English words (random letters have fewer):
+// v4aCredentialProvider, ErrLifetimeWatcherNoSecretData,
+// MlflowExperimentName. Random tokens break into short pieces. Values
+// shorter than 12 bytes and values with other symbols are not judged.
+func isCamelWords(v string) bool {
+	if len(v) < 12 {
+		return false
+	}
+	letters, words, pieces, vows, upper := 0, 0, 0, 0, false
+	start := 0
+	piece := func(end int) {
+		p := v[start:end]
+		start = end
+		if len(p) < 4 || len(p) > 12 || !isUpper(p[0]) && !isLower(p[0]) || vowels(p)*5 < len(p) {
+			return
+		}
+		for i := 1; i < len(p); i++ {
+			if !isLower(p[i]) {
+				return
+			}
+		}
+		words += len(p)
+		vows += vowels(p)
+		pieces++
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !isIdentByte(c) {
+			return false
+		}
+		if isUpper(c) || isLower(c) {
+			letters++
+		}
+		upper = upper || isUpper(c)
+		if i == start {
+			continue
+		}
+		prev := v[i-1]
+		switch {
+		case c == '_' || prev == '_' || isDigit(c) != isDigit(prev):
+		case isLower(prev) && isUpper(c):
+		case isUpper(prev) && isUpper(c) && i+1 < len(v) && isLower(v[i+1]):
+		default:
+			continue
+		}
+		piece(i)
+	}
+	piece(len(v))
+	return upper && pieces >= 2 && words*4 >= letters*3 && vows*10 >= words*3
 }
 
 // isTimestamp reports dates and times in ISO 8601 form:

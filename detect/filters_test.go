@@ -123,12 +123,12 @@ func TestLooksLikeCodeNames(t *testing.T) {
 // Counting sequences are placeholders in every rule.
 func TestIsPlaceholderSequence(t *testing.T) {
 	t.Parallel()
-	for _, v := range []string{"A1B2C3D4E5F6G7H8I9J0", "abcd1234efgh", "0123456789ab", "ABCDEFGH"} {
+	for _, v := range []string{"A1B2C3D4E5F6G7H8I9J0", "abcd1234efgh", "0123456789ab", "ABCDEFGHIJKL"} {
 		if !IsPlaceholder(v) {
 			t.Errorf("IsPlaceholder(%q) = false, want true", v)
 		}
 	}
-	for _, v := range []string{"A1B2C3D4E5F6G7H8I9K0", "abcd1235efgh", "A1B2C3", "Nq2LpV6tXk4Wm9YbC3hD", "abc-1234-efgh"} {
+	for _, v := range []string{"A1B2C3D4E5F6G7H8I9K0", "abcd1235efgh", "A1B2C3", "Abcd1234", "Abcde12345", "Nq2LpV6tXk4Wm9YbC3hD", "abc-1234-efgh"} {
 		if IsPlaceholder(v) {
 			t.Errorf("IsPlaceholder(%q) = true, want false", v)
 		}
@@ -139,12 +139,12 @@ func TestIsPlaceholderSequence(t *testing.T) {
 // to values kept elsewhere; a % that is not a verb is not.
 func TestIsReferenceTemplates(t *testing.T) {
 	t.Parallel()
-	for _, v := range []string{"static/$(dirname", "$(cat /run/secrets/db)", "SESSION_SECRET_OF_%s", "key-%d-x", "%v", "{.users[0].user.password}"} {
+	for _, v := range []string{"static/$(dirname", "$(cat /run/secrets/db)", "linux/$(go", "x$(pwd)y", "SESSION_SECRET_OF_%s", "key-%d-x", "%v", "a/%s/b", "{.users[0].user.password}"} {
 		if !IsReference(v) {
 			t.Errorf("IsReference(%q) = false, want true", v)
 		}
 	}
-	for _, v := range []string{"Nq2%LpV6tXk4Wm9", "100%%sure-Xk9Qm2", "Xk9Qm2Lp7%", "a{.b"} {
+	for _, v := range []string{"Nq2%LpV6tXk4Wm9", "100%%sure-Xk9Qm2", "Xk9Qm2Lp7%", "Hq7%sTz!2mLp", "Xk9%sLm2Qp7w", "p%d0%bf%d1", "Qz7$(k2Lp9W", "a{.b"} {
 		if IsReference(v) {
 			t.Errorf("IsReference(%q) = true, want false", v)
 		}
@@ -166,12 +166,12 @@ func TestIsExampleKeyBasicAuth(t *testing.T) {
 // generic rules; Latin-script random tokens are not.
 func TestIsWeakValueTextAndRuns(t *testing.T) {
 	t.Parallel()
-	for _, v := range []string{"Wachtwoord", "Lykilorð", "SMTPパスワード", "帳號或密碼不正確", "Пароль12345", "AAAAAAAAAAAAAAAAAAAA/20230719/us-east-1/sts"} {
+	for _, v := range []string{"Wachtwoord", "Lykilorð", "SMTPパスワード", "帳號或密碼不正確", "最低1文字の小文字", "Συνθηματικό", "AAAAAAAAAAAAAAAAAAAA/20230719/us-east-1/sts"} {
 		if !IsWeakValue(v) {
 			t.Errorf("IsWeakValue(%q) = false, want true", v)
 		}
 	}
-	for _, v := range []string{"Nq2LpV6tXk4Wm9YbC3hDé", "AAAAAAAAAAAQx9Lm2Vb7", "Tr0ub4dor&3xK9q"} {
+	for _, v := range []string{"Nq2LpV6tXk4Wm9YbC3hDé", "Zx9кQm2Lp7Wt", "Пароль2024Зима", "AAAAAAAAAAAQx9Lm2Vb7", "Tr0ub4dor&3xK9q"} {
 		if IsWeakValue(v) {
 			t.Errorf("IsWeakValue(%q) = true, want false", v)
 		}
@@ -188,6 +188,65 @@ func TestIsExampleKeyDocker(t *testing.T) {
 	} {
 		if !IsExampleKey(v) {
 			t.Errorf("IsExampleKey(%q) = false", v)
+		}
+	}
+}
+
+// A generic rule's unquoted value before a comma or a parenthesis is a
+// variable when it is made of words; a random one, or a quoted one, is a
+// value.
+func TestIsVariable(t *testing.T) {
+	t.Parallel()
+	for _, c := range [][2]string{
+		{"v4aCredentialProvider", "Credentials: v4aCredentialProvider,"},
+		{"OAuth2Credentials", `Credentials", OAuth2Credentials)`},
+		{"ErrLifetimeWatcherNoSecretData", "SecretData: ErrLifetimeWatcherNoSecretData,"},
+	} {
+		if !isVariable(c[0], c[1]) {
+			t.Errorf("isVariable(%q, %q) = false", c[0], c[1])
+		}
+	}
+	for _, c := range [][2]string{
+		{"Zr8Nq2LpV6tXk4Wm9YbC3hDs", "api_key=Zr8Nq2LpV6tXk4Wm9YbC3hDs)"},
+		{"Zr8Nq2LpV6tXk4Wm9YbC3hDs", "secretKey=Zr8Nq2LpV6tXk4Wm9YbC3hDs,"},
+		{"v4aCredentialProvider", `Credentials: "v4aCredentialProvider",`},
+		{"v4aCredentialProvider", "Credentials: v4aCredentialProvider\n"},
+		{"a9f3e1c2b4d5e6f7a8b9c0d1", "licenseKey: a9f3e1c2b4d5e6f7a8b9c0d1,"},
+	} {
+		if isVariable(c[0], c[1]) {
+			t.Errorf("isVariable(%q, %q) = true", c[0], c[1])
+		}
+	}
+}
+
+// isCamelWords takes random tokens of the usual alphabets for words
+// rarely: fewer than 1 in 300 at 16 bytes, none in lower case or hex.
+func TestIsCamelWordsRandom(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, c := range []struct {
+		abc  string
+		n    int
+		most int // per 100,000
+	}{
+		{"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 16, 300},
+		{"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 24, 100},
+		{"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", 20, 150},
+		{"abcdefghijklmnopqrstuvwxyz0123456789", 20, 0},
+		{"0123456789abcdef", 32, 0},
+	} {
+		hits := 0
+		for range 100000 {
+			b := make([]byte, c.n)
+			for i := range b {
+				b[i] = c.abc[rng.IntN(len(c.abc))]
+			}
+			if isCamelWords(string(b)) {
+				hits++
+			}
+		}
+		if hits > c.most {
+			t.Errorf("%d random %d-byte values of %q taken for words, want at most %d", hits, c.n, c.abc, c.most)
 		}
 	}
 }
