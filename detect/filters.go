@@ -71,9 +71,9 @@ var referencePrefixes = []string{
 }
 
 // IsReference reports whether a value refers to a secret kept elsewhere
-// rather than being one: environment and template variables ($(VAR),
-// {.path} of kubectl's JSONPath, printf verbs), secret-manager URIs and
-// ARNs.
+// rather than being one: environment and template variables, command
+// substitutions ($(cat file)), kubectl's JSONPath ({.path}), printf verbs,
+// secret-manager URIs and ARNs.
 func IsReference(v string) bool {
 	if strings.Contains(v, "${") || strings.Contains(v, "{{") || strings.Contains(v, "#{") ||
 		strings.Contains(v, "<%") || strings.Contains(v, "%(") || hasCommandSubstitution(v) || strings.HasPrefix(v, "{.") ||
@@ -395,7 +395,8 @@ func LooksLikeCode(v string) bool {
 // of words (Credentials: v4aCredentialProvider, and
 // AddMember("OAuth2Credentials", OAuth2Credentials)). Unquoted values
 // elsewhere (.env files, YAML, command lines) are left to the other
-// filters: random letters pass isCamelWords about once in 500 at 16 bytes.
+// filters: about 2 in 1,000 random 16-byte base62 values pass
+// isCamelWords.
 func isVariable(secret, match string) bool {
 	i := strings.LastIndex(match, secret)
 	if i < 0 {
@@ -418,7 +419,7 @@ func isVariable(secret, match string) bool {
 // piece's letters and three tenths of all their letters vowels, as in
 // English words (random letters have fewer):
 // v4aCredentialProvider, ErrLifetimeWatcherNoSecretData,
-// MlflowExperimentName. Random tokens break into short pieces. Values
+// PipelineExecutionSteps. Random tokens break into short pieces. Values
 // shorter than 12 bytes and values with other symbols are not judged.
 func isCamelWords(v string) bool {
 	if len(v) < 12 {
