@@ -3,7 +3,7 @@
 package rules
 
 // leanGenVersion is the Version of the rule files that leanGenRules was written from.
-const leanGenVersion = "7f0b58997efb6cad"
+const leanGenVersion = "e337af00fb137178"
 
 // leanGenRules returns the built-in rules without examples, as decoded from
 // default/*.toml, and their allowlist.
@@ -445,7 +445,7 @@ func leanGenRules() ([]*Rule, Allowlist) {
 		{ID: "vault-service-token", Description: "HashiCorp Vault service token (hvs.)", Keywords: []string{"hvs."}, Regex: "\\b(hvs\\.[A-Za-z0-9_-]{90,250})(?:[^\\w\\-]|$)", SecretGroup: 1, Entropy: 4, Anchor: "keyword", Tags: []string{"secret-manager", "vault", "hashicorp", "token"}, Source: "default/secretmanagers.toml"},
 		{ID: "vault-batch-token", Description: "HashiCorp Vault batch token (hvb.)", Keywords: []string{"hvb."}, Regex: "\\b(hvb\\.[A-Za-z0-9_-]{138,300})(?:[^\\w\\-]|$)", SecretGroup: 1, Entropy: 4, Anchor: "word", Tags: []string{"secret-manager", "vault", "hashicorp", "token"}, Source: "default/secretmanagers.toml"},
 		{ID: "vault-recovery-token", Description: "HashiCorp Vault recovery token (hvr.)", Keywords: []string{"hvr."}, Regex: "\\b(hvr\\.[A-Za-z0-9_-]{24,300})(?:[^\\w\\-]|$)", SecretGroup: 1, Entropy: 4, Anchor: "keyword", Tags: []string{"secret-manager", "vault", "hashicorp", "token"}, Source: "default/secretmanagers.toml"},
-		{ID: "vault-legacy-token", Description: "HashiCorp Vault legacy service token (s. + 24 chars, Vault < 1.10) next to a Vault setting", Keywords: []string{"vault"}, Regex: "(?i:vault)[^\\n]{0,60}?\\b([sb]\\.[A-Za-z0-9]{24}(?:\\.[A-Za-z0-9]{5})?)\\b", SecretGroup: 1, Entropy: 3.5, Tags: []string{"secret-manager", "vault", "hashicorp", "token"}, Source: "default/secretmanagers.toml"},
+		{ID: "vault-legacy-token", Description: "HashiCorp Vault legacy service token (s. + 24 chars, Vault < 1.10) next to a Vault setting", Keywords: []string{"vault"}, Regex: "(?i:vault)(?:[^\\n]{0,60}?|(?s:.{0,300}?)(?:[\"'\\x60]|(?i:token)[\"']?[ \\t]*[:=][ \\t]*))\\b([sb]\\.[A-Za-z0-9]{24}(?:\\.[A-Za-z0-9]{5})?)\\b", SecretGroup: 1, Entropy: 3.5, Window: 400, Tags: []string{"secret-manager", "vault", "hashicorp", "token"}, Source: "default/secretmanagers.toml"},
 		{ID: "vault-approle-secret-id", Description: "HashiCorp Vault AppRole secret_id next to a Vault/AppRole setting", Keywords: []string{"vault", "approle"}, Regex: "(?i:(?:vault|approle)[\\w.-]{0,20}?secret[_.-]?id)[\\w.\\-]{0,25}?(?:['\"\\x60\\]\\\\]{0,3}[ \\t]{0,16}(?::[ \\t]*[A-Za-z][\\w<>\\[\\]|.]{0,20}[ \\t]*)?(?:=|:|=>|:=|\\?=|,)|\\((?:[ \\t]*[\\w.]{1,20}[ \\t]*=)?)[ \\t'\"\\x60\\\\]{0,6}\\b([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\\b", SecretGroup: 1, Entropy: 3, Anchor: "keyword", Tags: []string{"secret-manager", "vault", "hashicorp", "approle"}, Source: "default/secretmanagers.toml"},
 		{ID: "onepassword-service-account-token", Description: "1Password service account token (ops_eyJ...)", Keywords: []string{"ops_eyj"}, Regex: "\\b(ops_eyJ[A-Za-z0-9+/]{250,}={0,3})(?:[^A-Za-z0-9+/=]|$)", SecretGroup: 1, Entropy: 4, Anchor: "keyword", Tags: []string{"secret-manager", "1password", "service-account"}, Source: "default/secretmanagers.toml"},
 		{ID: "onepassword-secret-key", Description: "1Password account Secret Key (A3-...)", Keywords: []string{"a3-"}, Regex: "\\b(A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5})(?:[^\\w\\-]|$)", SecretGroup: 1, Entropy: 3.5, Anchor: "keyword", Tags: []string{"secret-manager", "1password", "secret-key"}, Source: "default/secretmanagers.toml"},
