@@ -471,26 +471,36 @@ func (g *Git) listRefObjects(ctx context.Context, l *listing) error {
 		if typ == "tag" && f[2] != "" {
 			typ, id = f[2], f[3] // an annotated tag: what it tags
 		}
-		switch typ {
-		case "blob":
-			if err := g.addEntry(l, []byte("100644"), []byte(id), nil, []byte(ref), -1); err != nil {
+		if err := g.addRefObject(ctx, l, typ, id, ref); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addRefObject adds to l what ref points at when that is a blob (at the
+// ref's name) or a tree (each of its files at ref:path), with no commit.
+// Other types add nothing.
+func (g *Git) addRefObject(ctx context.Context, l *listing, typ, id, ref string) error {
+	switch typ {
+	case "blob":
+		if err := g.addEntry(l, []byte("100644"), []byte(id), nil, []byte(ref), -1); err != nil {
+			return fmt.Errorf("source git: %s: %w", ref, err)
+		}
+	case "tree":
+		tree, err := g.output(ctx, "ls-tree", "-r", "-z", "--full-tree", id)
+		if err != nil {
+			return fmt.Errorf("source git: tree of %s not listed: %w", ref, err)
+		}
+		for _, e := range strings.Split(tree, "\x00") {
+			// "<mode> <type> <id>\t<path>"
+			meta, path, ok := strings.Cut(e, "\t")
+			m := strings.Fields(meta)
+			if !ok || len(m) != 3 {
+				continue
+			}
+			if err := g.addEntry(l, []byte(m[0]), []byte(m[2]), nil, []byte(ref+":"+path), -1); err != nil {
 				return fmt.Errorf("source git: %s: %w", ref, err)
-			}
-		case "tree":
-			tree, err := g.output(ctx, "ls-tree", "-r", "-z", "--full-tree", id)
-			if err != nil {
-				return fmt.Errorf("source git: tree of %s not listed: %w", ref, err)
-			}
-			for _, e := range strings.Split(tree, "\x00") {
-				// "<mode> <type> <id>\t<path>"
-				meta, path, ok := strings.Cut(e, "\t")
-				m := strings.Fields(meta)
-				if !ok || len(m) != 3 {
-					continue
-				}
-				if err := g.addEntry(l, []byte(m[0]), []byte(m[2]), nil, []byte(ref+":"+path), -1); err != nil {
-					return fmt.Errorf("source git: %s: %w", ref, err)
-				}
 			}
 		}
 	}

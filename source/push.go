@@ -90,9 +90,10 @@ func truncate(s string, n int) string {
 // a blob that is not in it already existed in the repository and is not
 // read again.
 //
-// A ref whose new value is (or is a tag of) a tree or a blob cannot be
-// attributed to commits: it is reported as an error, so the scan is
-// incomplete rather than silently passing.
+// A ref whose new value is (or is a tag of) a blob or a tree has no
+// commit: the blob, or each file of the tree, is scanned at the ref's name
+// (refs/tags/t, refs/tags/t:path), as in a history scan; with a
+// quarantine, only the ones the push brings are read.
 type Push struct {
 	// Dir is the repository (the hook's working directory, ".", is right
 	// for a hook: git sets GIT_DIR for it).
@@ -108,7 +109,6 @@ type Push struct {
 
 	prepared bool
 	fatal    error // the scan cannot go on
-	odd      error // refs to trees or blobs: the rest is scanned
 	git      *Git
 	listing  *listing
 	listErr  error // the history could be listed only in part
@@ -168,19 +168,15 @@ func (p *Push) Prepare(ctx context.Context) {
 		p.fatal = fmt.Errorf("source push: %w: %w", err, ErrFatal)
 		return
 	}
-	commits, err := p.resolve(ctx, tips)
+	commits, others, err := p.resolve(ctx, tips)
 	if ctx.Err() != nil {
 		return
 	}
 	if err != nil {
-		var ne nonCommitError
-		if !errors.As(err, &ne) {
-			p.fatal = err
-			return
-		}
-		p.odd = err
+		p.fatal = err
+		return
 	}
-	if len(commits) == 0 {
+	if len(commits) == 0 && len(others) == 0 {
 		return
 	}
 	var isNew map[string]bool
@@ -203,12 +199,23 @@ func (p *Push) Prepare(ctx context.Context) {
 		}
 	}
 	p.git = g
-	p.listing, p.listErr = g.list(ctx)
-	if p.listErr != nil && (errors.Is(p.listErr, ErrFatal) || len(p.listing.commits) == 0) {
-		if !errors.Is(p.listErr, ErrFatal) {
-			p.listErr = fmt.Errorf("%w: %w", p.listErr, ErrFatal)
+	if len(commits) > 0 {
+		p.listing, p.listErr = g.list(ctx)
+		if p.listErr != nil && (errors.Is(p.listErr, ErrFatal) || len(p.listing.commits) == 0) {
+			if !errors.Is(p.listErr, ErrFatal) {
+				p.listErr = fmt.Errorf("%w: %w", p.listErr, ErrFatal)
+			}
+			p.fatal, p.listErr = p.listErr, nil
+			return
 		}
-		p.fatal, p.listErr = p.listErr, nil
+	} else {
+		p.listing = newListing()
+	}
+	for _, o := range others {
+		if err := g.addRefObject(ctx, p.listing, o.typ, o.id, o.ref); err != nil {
+			// The rest is scanned; the push is not fully scanned.
+			p.listErr = errors.Join(p.listErr, fmt.Errorf("source push: %w", err))
+		}
 	}
 }
 
@@ -221,9 +228,6 @@ func (p *Push) Chunks(ctx context.Context) iter.Seq2[leak.Chunk, error] {
 		}
 		if p.fatal != nil {
 			yield(leak.Chunk{}, p.fatal)
-			return
-		}
-		if p.odd != nil && !yield(leak.Chunk{}, p.odd) {
 			return
 		}
 		if p.listing == nil {
@@ -239,17 +243,12 @@ func (p *Push) Chunks(ctx context.Context) iter.Seq2[leak.Chunk, error] {
 	}
 }
 
-// nonCommitError lists refs whose new value is not a commit, nor a tag of
-// one: the rest of the push is still scanned.
-type nonCommitError struct{ refs []string }
+// refObject is what a pushed ref points at when that is not a commit.
+type refObject struct{ ref, typ, id string }
 
-func (e nonCommitError) Error() string {
-	return fmt.Sprintf("source push: %s: points at a tree or a blob, which leakgate cannot attribute to commits and does not scan", strings.Join(e.refs, ", "))
-}
-
-// resolve returns the commits the updates point at, peeling tags. Refs
-// whose value peels to a tree or a blob come back as a nonCommitError.
-func (p *Push) resolve(ctx context.Context, tips []RefUpdate) ([]string, error) {
+// resolve returns the commits the updates point at, peeling tags, and the
+// refs whose value peels to a tree or a blob.
+func (p *Push) resolve(ctx context.Context, tips []RefUpdate) (commits []string, others []refObject, _ error) {
 	var in bytes.Buffer
 	for _, u := range tips {
 		in.WriteString(u.New + "^{}\n")
@@ -261,35 +260,32 @@ func (p *Push) resolve(ctx context.Context, tips []RefUpdate) ([]string, error) 
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("source push: resolve the pushed refs: %w: %w", gitError("cat-file", err, stderr.Bytes()), ErrFatal)
+		return nil, nil, fmt.Errorf("source push: resolve the pushed refs: %w: %w", gitError("cat-file", err, stderr.Bytes()), ErrFatal)
 	}
 	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
 	if len(lines) != len(tips) {
-		return nil, fmt.Errorf("source push: resolve the pushed refs: git cat-file gave %d answers for %d refs: %w", len(lines), len(tips), ErrFatal)
+		return nil, nil, fmt.Errorf("source push: resolve the pushed refs: git cat-file gave %d answers for %d refs: %w", len(lines), len(tips), ErrFatal)
 	}
-	var commits []string
 	seen := map[string]bool{}
-	var odd nonCommitError
 	for i, line := range lines {
 		f := strings.Fields(line)
 		switch {
 		case len(f) == 2 && f[1] == "missing":
-			return nil, fmt.Errorf("source push: %s: object %s is missing: %w", tips[i].Ref, tips[i].New, ErrFatal)
-		case len(f) != 2:
-			return nil, fmt.Errorf("source push: resolve %s: unexpected git cat-file answer: %w", tips[i].Ref, ErrFatal)
+			return nil, nil, fmt.Errorf("source push: %s: object %s is missing: %w", tips[i].Ref, tips[i].New, ErrFatal)
+		case len(f) != 2 || !isObjectID(f[0]):
+			return nil, nil, fmt.Errorf("source push: resolve %s: unexpected git cat-file answer: %w", tips[i].Ref, ErrFatal)
 		case f[1] == "commit":
 			if !seen[f[0]] {
 				seen[f[0]] = true
 				commits = append(commits, f[0])
 			}
+		case f[1] == "blob" || f[1] == "tree":
+			others = append(others, refObject{ref: tips[i].Ref, typ: f[1], id: f[0]})
 		default:
-			odd.refs = append(odd.refs, tips[i].Ref)
+			return nil, nil, fmt.Errorf("source push: %s points at a %s: %w", tips[i].Ref, f[1], ErrFatal)
 		}
 	}
-	if odd.refs != nil {
-		return commits, odd
-	}
-	return commits, nil
+	return commits, others, nil
 }
 
 // quarantined lists the objects in the quarantine directory: exactly what

@@ -53,7 +53,8 @@ func (e *env) hookPreReceiveCmd() *cobra.Command {
 on standard input and scan what the push brings that the repository does not
 have yet: the commits no existing ref reaches, and of the blobs they introduce
 only those new to the repository (read from git's quarantine directory).
-Deleted refs scan nothing; annotated tags scan the commits they point at.
+Deleted refs scan nothing; annotated tags scan the commits they point at; a
+tag of a blob or a tree scans it (each file of the tree) at the tag's name.
 
 A push that adds a secret is rejected with a message naming the file, line,
 rule, commit and the redacted secret, and how to fix it. On GitLab every line
@@ -275,6 +276,23 @@ func loadDetector(f *receiveFlags) (*detect.Detector, error) {
 	return detect.New(set, detect.Options{ReportExampleKeys: f.exampleKeys})
 }
 
+// taggedObjects returns the short names of the tags whose blob or tree
+// holds a finding (findings without a commit, at "refs/tags/t" or
+// "refs/tags/t:path"), once each, in order.
+func taggedObjects(findings []leak.Finding) []string {
+	var tags []string
+	for _, f := range findings {
+		if f.Origin.Commit != "" {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Origin.Path, ":")
+		if t, ok := strings.CutPrefix(name, "refs/tags/"); ok && !slices.Contains(tags, t) {
+			tags = append(tags, t)
+		}
+	}
+	return tags
+}
+
 // verdict is what a pre-receive scan decides.
 type verdict struct {
 	code  int    // exit code
@@ -312,6 +330,11 @@ func (e *env) receiveVerdict(out pusher, audit *auditLog, f *receiveFlags, h hoo
 			"  If the secret is real, also revoke and rotate it: rewriting history does not undo a leak.",
 			"A false positive? Add leakgate:allow in a comment on that line, or add the fingerprint",
 			"  to .leakgateignore at the root of the repository, in a commit of this push.",
+		}
+		if tags := taggedObjects(res.Findings); len(tags) > 0 {
+			fix = append(fix,
+				"A finding named after a tag is in the blob or tree that tag points at, which no commit holds:",
+				"  delete the tag (git tag -d "+strings.Join(tags, " ")+") and push without it.")
 		}
 		if f.allowBypass {
 			fix = append(fix, "To push anyway (recorded with your name): git push -o leakgate.skip=\"REASON\"")
