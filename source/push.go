@@ -10,6 +10,7 @@ import (
 	"iter"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -86,9 +87,14 @@ func truncate(s string, n int) string {
 // Git runs the hook with the pushed objects in a quarantine directory
 // (GIT_QUARANTINE_PATH, GIT_OBJECT_DIRECTORY) and the repository's own
 // objects as an alternate (GIT_ALTERNATE_OBJECT_DIRECTORIES); the git
-// processes Push starts inherit those variables. When Quarantine is set,
-// a blob that is not in it already existed in the repository and is not
-// read again.
+// processes Push starts inherit those variables. A blob is new to the
+// repository when "git rev-list --objects TIPS --not --all" lists it: what
+// the tips reach outside the trees of the existing commits they build on,
+// as git push decides what to send. Others are not read again. That is the
+// quarantine's content for a normal push, and also counts as new a blob
+// the repository holds that no ref reaches (one sent with a ref update
+// the client refused, say). Quarantine is the fallback when rev-list
+// fails.
 //
 // A ref whose new value is (or is a tag of) a blob or a tree has no
 // commit: the blob, or each file of the tree, is scanned at the ref's name
@@ -101,7 +107,7 @@ type Push struct {
 	// Updates are the ref updates of the push.
 	Updates []RefUpdate
 	// Quarantine is the directory holding the pushed objects
-	// (GIT_QUARANTINE_PATH); "" reads every blob the new commits introduce.
+	// (GIT_QUARANTINE_PATH): what is new when git rev-list cannot say.
 	Quarantine string
 	// MaxFileSize is the size above which blobs are skipped (and counted);
 	// 0 means DefaultMaxFileSize.
@@ -179,17 +185,27 @@ func (p *Push) Prepare(ctx context.Context) {
 	if len(commits) == 0 && len(others) == 0 {
 		return
 	}
-	var isNew map[string]bool
-	if p.Quarantine != "" {
+	tipIDs := slices.Clone(commits)
+	for _, o := range others {
+		tipIDs = append(tipIDs, o.id)
+	}
+	isNew, err := p.unreachable(ctx, tipIDs)
+	if ctx.Err() != nil {
+		return
+	}
+	if err != nil && p.Quarantine != "" {
+		// What the push brought is nearly as good: it misses only objects
+		// the repository holds without any ref reaching them.
+		p.notes = append(p.notes, fmt.Sprintf("could not list the objects new to the repository (%v): the quarantined ones are scanned", err))
 		isNew, err = p.quarantined(ctx)
 		if ctx.Err() != nil {
 			return
 		}
-		if err != nil {
-			// Not fatal: reading every introduced blob is slower, not wrong.
-			p.notes = append(p.notes, fmt.Sprintf("could not list the quarantined objects (%v): every blob the new commits introduce is scanned", err))
-			isNew = nil
-		}
+	}
+	if err != nil {
+		// Not fatal: reading every introduced blob is slower, not wrong.
+		p.notes = append(p.notes, fmt.Sprintf("could not list the objects new to the repository (%v): every blob the push reaches is scanned", err))
+		isNew = nil
 	}
 	g := &Git{Dir: p.Dir, Revs: append(commits, "--not", "--all"), MaxFileSize: p.MaxFileSize}
 	if isNew != nil {
@@ -286,6 +302,48 @@ func (p *Push) resolve(ctx context.Context, tips []RefUpdate) (commits []string,
 		}
 	}
 	return commits, others, nil
+}
+
+// unreachable lists the blobs that tips reach and no ref does ("git
+// rev-list --objects TIPS --not --all": during pre-receive the refs are not
+// yet updated). That is what is new to the repository, by reachability: a
+// blob the repository holds but no ref reaches (one a push sent along with
+// a ref update the client refused, say) counts as new, where the quarantine
+// would not have it.
+func (p *Push) unreachable(ctx context.Context, tips []string) (map[string]bool, error) {
+	g := &Git{Dir: p.Dir}
+	// The tips on standard input (any number of them); --not applies to
+	// the arguments after it, not to them.
+	cmd := g.command(ctx, "rev-list", "--objects", "--stdin", "--not", "--all")
+	var in bytes.Buffer
+	for _, t := range tips {
+		in.WriteString(t + "\n")
+	}
+	cmd.Stdin = &in
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	objs := map[string]bool{}
+	sc := bufio.NewScanner(out)
+	sc.Buffer(make([]byte, 64<<10), 1<<20) // a path can be long
+	for sc.Scan() {
+		id, _, _ := strings.Cut(sc.Text(), " ")
+		objs[id] = true
+	}
+	werr := cmd.Wait()
+	if werr != nil {
+		return nil, gitError("rev-list", werr, stderr.Bytes())
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	return objs, nil
 }
 
 // quarantined lists the objects in the quarantine directory: exactly what
