@@ -372,7 +372,7 @@ func (d *Detector) runWindows(data []byte, wins []window) []candidate {
 			secret := string(seg[s:e])
 			match := string(seg[m[0]:m[1]])
 			ent := ShannonEntropy(secret)
-			if !d.accept(r, secret, match, ent) {
+			if !d.accept(r, secret, match, s-m[0], ent) {
 				continue
 			}
 			out = append(out, candidate{rule: r, secret: secret, start: w.start + s, end: w.start + e, entropy: ent})
@@ -462,7 +462,7 @@ func (d *Detector) runAnchored(data []byte, ws []window) []candidate {
 		}
 		secret := string(seg[s:e])
 		ent := ShannonEntropy(secret)
-		if !d.accept(r, secret, string(seg[m[0]:m[1]]), ent) {
+		if !d.accept(r, secret, string(seg[m[0]:m[1]]), s-m[0], ent) {
 			continue
 		}
 		out = append(out, candidate{rule: r, secret: secret, start: w.start + s, end: w.start + e, entropy: ent})
@@ -470,8 +470,9 @@ func (d *Detector) runAnchored(data []byte, ws []window) []candidate {
 	return out
 }
 
-// accept applies a rule's and the global filters to a candidate secret.
-func (d *Detector) accept(r *rules.Rule, secret, match string, ent float64) bool {
+// accept applies a rule's and the global filters to a candidate secret,
+// which starts at byte at of the rule's match.
+func (d *Detector) accept(r *rules.Rule, secret, match string, at int, ent float64) bool {
 	if ent < r.Entropy {
 		return false
 	}
@@ -484,7 +485,7 @@ func (d *Detector) accept(r *rules.Rule, secret, match string, ent float64) bool
 	// A documented example key passes the placeholder and weak-value
 	// filters (and only the ReportExampleKeys option reports it).
 	example := IsExampleKey(secret)
-	if !example && (IsPlaceholder(secret) || r.Generic && (IsWeakValue(secret) || isVariable(secret, match))) {
+	if !example && (IsPlaceholder(secret) || r.Generic && (IsWeakValue(secret) || isVariable(match, at, len(secret)))) {
 		return false
 	}
 	// The allowlist regexes last: they cost more than the string filters

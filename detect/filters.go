@@ -390,26 +390,26 @@ func LooksLikeCode(v string) bool {
 	return isWords(v)
 }
 
-// isVariable reports a generic rule's value that is a variable passed on,
-// not a literal: unquoted, followed by a comma or a parenthesis, and made
-// of words (Credentials: v4aCredentialProvider, and
-// AddMember("OAuth2Credentials", OAuth2Credentials)). Unquoted values
+// isVariable reports whether the value at match[at:at+n], a generic rule's
+// candidate, is a variable passed on, not a literal: unquoted, followed by
+// a comma or a parenthesis, and made of words (Credentials:
+// v4aCredentialProvider, and AddMember("OAuth2Credentials",
+// OAuth2Credentials)). Unquoted values
 // elsewhere (.env files, YAML, command lines) are left to the other
 // filters: about 2 in 1,000 random 16-byte base62 values pass
 // isCamelWords.
-func isVariable(secret, match string) bool {
-	i := strings.LastIndex(match, secret)
-	if i < 0 {
+func isVariable(match string, at, n int) bool {
+	if at < 0 || at+n > len(match) {
 		return false
 	}
-	after := match[i+len(secret):]
+	after := match[at+n:]
 	if after == "" || after[0] != ',' && after[0] != ')' {
 		return false
 	}
-	if i > 0 && strings.IndexByte("\"'`", match[i-1]) >= 0 {
+	if at > 0 && strings.IndexByte("\"'`", match[at-1]) >= 0 {
 		return false
 	}
-	return isCamelWords(secret)
+	return isCamelWords(match[at : at+n])
 }
 
 // isCamelWords reports camelCase identifiers made mostly of words: split

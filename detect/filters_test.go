@@ -2,6 +2,7 @@ package detect
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -202,8 +203,8 @@ func TestIsVariable(t *testing.T) {
 		{"OAuth2Credentials", `Credentials", OAuth2Credentials)`},
 		{"ErrLifetimeWatcherNoSecretData", "SecretData: ErrLifetimeWatcherNoSecretData,"},
 	} {
-		if !isVariable(c[0], c[1]) {
-			t.Errorf("isVariable(%q, %q) = false", c[0], c[1])
+		if !isVariable(c[1], strings.LastIndex(c[1], c[0]), len(c[0])) {
+			t.Errorf("isVariable(%q in %q) = false", c[0], c[1])
 		}
 	}
 	for _, c := range [][2]string{
@@ -213,8 +214,8 @@ func TestIsVariable(t *testing.T) {
 		{"v4aCredentialProvider", "Credentials: v4aCredentialProvider\n"},
 		{"a9f3e1c2b4d5e6f7a8b9c0d1", "licenseKey: a9f3e1c2b4d5e6f7a8b9c0d1,"},
 	} {
-		if isVariable(c[0], c[1]) {
-			t.Errorf("isVariable(%q, %q) = true", c[0], c[1])
+		if isVariable(c[1], strings.LastIndex(c[1], c[0]), len(c[0])) {
+			t.Errorf("isVariable(%q in %q) = true", c[0], c[1])
 		}
 	}
 }
