@@ -189,10 +189,42 @@ func (p *Push) Prepare(ctx context.Context) {
 	for _, o := range others {
 		tipIDs = append(tipIDs, o.id)
 	}
-	isNew, err := p.unreachable(ctx, tipIDs)
+	// What is new to the repository is listed while the commits are (both
+	// are git processes: on two CPUs that hides one of them).
+	type reachable struct {
+		objs map[string]bool
+		err  error
+	}
+	found := make(chan reachable, 1)
+	go func() {
+		objs, err := p.unreachable(ctx, tipIDs)
+		found <- reachable{objs, err}
+	}()
+	g := &Git{Dir: p.Dir, Revs: append(commits, "--not", "--all"), MaxFileSize: p.MaxFileSize}
+	p.git = g
+	if len(commits) > 0 {
+		p.listing, p.listErr = g.list(ctx)
+	} else {
+		p.listing = newListing()
+	}
+	for _, o := range others {
+		if err := g.addRefObject(ctx, p.listing, o.typ, o.id, o.ref); err != nil {
+			// The rest is scanned; the push is not fully scanned.
+			p.listErr = errors.Join(p.listErr, fmt.Errorf("source push: %w", err))
+		}
+	}
+	r := <-found
 	if ctx.Err() != nil {
 		return
 	}
+	if len(commits) > 0 && p.listErr != nil && (errors.Is(p.listErr, ErrFatal) || len(p.listing.commits) == 0) {
+		if !errors.Is(p.listErr, ErrFatal) {
+			p.listErr = fmt.Errorf("%w: %w", p.listErr, ErrFatal)
+		}
+		p.fatal, p.listErr = p.listErr, nil
+		return
+	}
+	isNew, err := r.objs, r.err
 	if err != nil && p.Quarantine != "" {
 		// What the push brought is nearly as good: it misses only objects
 		// the repository holds without any ref reaching them.
@@ -207,30 +239,10 @@ func (p *Push) Prepare(ctx context.Context) {
 		p.notes = append(p.notes, fmt.Sprintf("could not list the objects new to the repository (%v): every blob the push reaches is scanned", err))
 		isNew = nil
 	}
-	g := &Git{Dir: p.Dir, Revs: append(commits, "--not", "--all"), MaxFileSize: p.MaxFileSize}
 	if isNew != nil {
 		g.Known = func(key string, _ []leak.Origin) bool {
 			blob, _, _ := strings.Cut(key, "^") // a cache key may name parents too
 			return !isNew[blob]
-		}
-	}
-	p.git = g
-	if len(commits) > 0 {
-		p.listing, p.listErr = g.list(ctx)
-		if p.listErr != nil && (errors.Is(p.listErr, ErrFatal) || len(p.listing.commits) == 0) {
-			if !errors.Is(p.listErr, ErrFatal) {
-				p.listErr = fmt.Errorf("%w: %w", p.listErr, ErrFatal)
-			}
-			p.fatal, p.listErr = p.listErr, nil
-			return
-		}
-	} else {
-		p.listing = newListing()
-	}
-	for _, o := range others {
-		if err := g.addRefObject(ctx, p.listing, o.typ, o.id, o.ref); err != nil {
-			// The rest is scanned; the push is not fully scanned.
-			p.listErr = errors.Join(p.listErr, fmt.Errorf("source push: %w", err))
 		}
 	}
 }
