@@ -332,30 +332,10 @@ func (p *Push) unreachable(ctx context.Context, tips []string) (map[string]bool,
 		in.WriteString(t + "\n")
 	}
 	cmd.Stdin = &in
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	objs := map[string]bool{}
-	sc := bufio.NewScanner(out)
-	sc.Buffer(make([]byte, 64<<10), 1<<20) // a path can be long
-	for sc.Scan() {
-		id, _, _ := strings.Cut(sc.Text(), " ")
-		objs[id] = true
-	}
-	werr := cmd.Wait()
-	if werr != nil {
-		return nil, gitError("rev-list", werr, stderr.Bytes())
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	return objs, nil
+	return objectSet(cmd, "rev-list", func(line string) string {
+		id, _, _ := strings.Cut(line, " ") // "<id>" or "<id> <path>"
+		return id
+	})
 }
 
 // quarantined lists the objects in the quarantine directory: exactly what
@@ -378,6 +358,18 @@ func (p *Push) quarantined(ctx context.Context) (map[string]bool, error) {
 		}
 	}
 	cmd.Env = append(env, "GIT_OBJECT_DIRECTORY="+p.Quarantine)
+	return objectSet(cmd, "cat-file", func(line string) string {
+		id, typ, _ := strings.Cut(line, " ")
+		if typ != "blob" {
+			return ""
+		}
+		return id
+	})
+}
+
+// objectSet runs cmd (git what) and returns the object ids that id takes
+// from its output lines ("" for none).
+func objectSet(cmd *exec.Cmd, what string, id func(line string) string) (map[string]bool, error) {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
@@ -389,15 +381,15 @@ func (p *Push) quarantined(ctx context.Context) (map[string]bool, error) {
 	}
 	objs := map[string]bool{}
 	sc := bufio.NewScanner(out)
+	sc.Buffer(make([]byte, 64<<10), 1<<20) // a path can be long
 	for sc.Scan() {
-		id, typ, _ := strings.Cut(sc.Text(), " ")
-		if typ == "blob" {
-			objs[id] = true
+		if k := id(sc.Text()); k != "" {
+			objs[k] = true
 		}
 	}
 	werr := cmd.Wait()
 	if werr != nil {
-		return nil, gitError("cat-file", werr, stderr.Bytes())
+		return nil, gitError(what, werr, stderr.Bytes())
 	}
 	if err := sc.Err(); err != nil {
 		return nil, err
