@@ -276,21 +276,42 @@ func loadDetector(f *receiveFlags) (*detect.Detector, error) {
 	return detect.New(set, detect.Options{ReportExampleKeys: f.exampleKeys})
 }
 
-// taggedObjects returns the short names of the tags whose blob or tree
-// holds a finding (findings without a commit, at "refs/tags/t" or
-// "refs/tags/t:path"), once each, in order.
-func taggedObjects(findings []leak.Finding) []string {
-	var tags []string
+// refObjects returns the refs whose blob or tree holds a finding
+// (findings without a commit, at "REF" or "REF:path"), once each, in
+// order.
+func refObjects(findings []leak.Finding) []string {
+	var refs []string
 	for _, f := range findings {
 		if f.Origin.Commit != "" {
 			continue
 		}
-		name, _, _ := strings.Cut(f.Origin.Path, ":")
-		if t, ok := strings.CutPrefix(name, "refs/tags/"); ok && !slices.Contains(tags, t) {
-			tags = append(tags, t)
+		ref, _, _ := strings.Cut(f.Origin.Path, ":")
+		if strings.HasPrefix(ref, "refs/") && !slices.Contains(refs, ref) {
+			refs = append(refs, ref)
 		}
 	}
-	return tags
+	return refs
+}
+
+// refObjectsFix tells how to push without refs that point at a blob or
+// tree holding a secret: delete a tag, leave out another ref.
+func refObjectsFix(refs []string) []string {
+	var tags, others []string
+	for _, r := range refs {
+		if t, ok := strings.CutPrefix(r, "refs/tags/"); ok {
+			tags = append(tags, t)
+		} else {
+			others = append(others, r)
+		}
+	}
+	fix := []string{"A finding named after a ref is in the blob or tree that ref points at, which no commit holds:"}
+	if len(tags) > 0 {
+		fix = append(fix, "  delete the tag (git tag -d "+strings.Join(tags, " ")+") and push without it.")
+	}
+	if len(others) > 0 {
+		fix = append(fix, "  push without "+strings.Join(others, ", ")+", or point it at a commit.")
+	}
+	return fix
 }
 
 // verdict is what a pre-receive scan decides.
@@ -331,10 +352,8 @@ func (e *env) receiveVerdict(out pusher, audit *auditLog, f *receiveFlags, h hoo
 			"A false positive? Add leakgate:allow in a comment on that line, or add the fingerprint",
 			"  to .leakgateignore at the root of the repository, in a commit of this push.",
 		}
-		if tags := taggedObjects(res.Findings); len(tags) > 0 {
-			fix = append(fix,
-				"A finding named after a tag is in the blob or tree that tag points at, which no commit holds:",
-				"  delete the tag (git tag -d "+strings.Join(tags, " ")+") and push without it.")
+		if refs := refObjects(res.Findings); len(refs) > 0 {
+			fix = append(fix, refObjectsFix(refs)...)
 		}
 		if f.allowBypass {
 			fix = append(fix, "To push anyway (recorded with your name): git push -o leakgate.skip=\"REASON\"")
