@@ -207,6 +207,15 @@ func (p *Push) Prepare(ctx context.Context) {
 	} else {
 		p.listing = newListing()
 	}
+	if len(commits) > 0 && p.listErr != nil && (errors.Is(p.listErr, ErrFatal) || len(p.listing.commits) == 0) {
+		// The commits could not be listed: nothing is scanned.
+		<-found
+		if !errors.Is(p.listErr, ErrFatal) {
+			p.listErr = fmt.Errorf("%w: %w", p.listErr, ErrFatal)
+		}
+		p.fatal, p.listErr = p.listErr, nil
+		return
+	}
 	for _, o := range others {
 		if err := g.addRefObject(ctx, p.listing, o.typ, o.id, o.ref); err != nil {
 			// The rest is scanned; the push is not fully scanned.
@@ -215,13 +224,6 @@ func (p *Push) Prepare(ctx context.Context) {
 	}
 	r := <-found
 	if ctx.Err() != nil {
-		return
-	}
-	if len(commits) > 0 && p.listErr != nil && (errors.Is(p.listErr, ErrFatal) || len(p.listing.commits) == 0) {
-		if !errors.Is(p.listErr, ErrFatal) {
-			p.listErr = fmt.Errorf("%w: %w", p.listErr, ErrFatal)
-		}
-		p.fatal, p.listErr = p.listErr, nil
 		return
 	}
 	isNew, err := r.objs, r.err
@@ -326,16 +328,13 @@ func (p *Push) unreachable(ctx context.Context, tips []string) (map[string]bool,
 	g := &Git{Dir: p.Dir}
 	// The tips on standard input (any number of them); --not applies to
 	// the arguments after it, not to them.
-	cmd := g.command(ctx, "rev-list", "--objects", "--stdin", "--not", "--all")
+	cmd := g.command(ctx, "rev-list", "--objects", "--no-object-names", "--stdin", "--not", "--all")
 	var in bytes.Buffer
 	for _, t := range tips {
 		in.WriteString(t + "\n")
 	}
 	cmd.Stdin = &in
-	return objectSet(cmd, "rev-list", func(line string) string {
-		id, _, _ := strings.Cut(line, " ") // "<id>" or "<id> <path>"
-		return id
-	})
+	return objectSet(cmd, "rev-list", func(line string) string { return line })
 }
 
 // quarantined lists the objects in the quarantine directory: exactly what
@@ -386,6 +385,11 @@ func objectSet(cmd *exec.Cmd, what string, id func(line string) string) (map[str
 		if k := id(sc.Text()); k != "" {
 			objs[k] = true
 		}
+	}
+	if sc.Err() != nil {
+		// Let git finish writing (a line too long for the scanner), or it
+		// blocks on the pipe and Wait with it.
+		_, _ = io.Copy(io.Discard, out)
 	}
 	werr := cmd.Wait()
 	if werr != nil {
