@@ -230,10 +230,15 @@ func (p *Push) Prepare(ctx context.Context) {
 	if err != nil && p.Quarantine != "" {
 		// What the push brought is nearly as good: it misses only objects
 		// the repository holds without any ref reaching them.
-		p.notes = append(p.notes, fmt.Sprintf("could not list the objects new to the repository (%v): the quarantined ones are scanned", err))
-		isNew, err = p.quarantined(ctx)
+		q, qerr := p.quarantined(ctx)
 		if ctx.Err() != nil {
 			return
+		}
+		if qerr == nil {
+			p.notes = append(p.notes, fmt.Sprintf("could not list the objects new to the repository (%v): the quarantined ones are scanned", err))
+			isNew, err = q, nil
+		} else {
+			err = errors.Join(err, qerr)
 		}
 	}
 	if err != nil {
