@@ -306,7 +306,7 @@ func refObjectsFix(refs []string) []string {
 	}
 	fix := []string{"A finding named after a ref is in the blob or tree that ref points at, which no commit holds:"}
 	if len(tags) > 0 {
-		fix = append(fix, "  delete the tag (git tag -d "+strings.Join(tags, " ")+") and push without it.")
+		fix = append(fix, "  push without the tag "+strings.Join(tags, ", ")+" (and delete it where you made it: git tag -d "+strings.Join(tags, " ")+").")
 	}
 	if len(others) > 0 {
 		fix = append(fix, "  push without "+strings.Join(others, ", ")+", or point it at a commit.")
