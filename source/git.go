@@ -471,11 +471,36 @@ func (g *Git) listRefObjects(ctx context.Context, l *listing) error {
 		if typ == "tag" && f[2] != "" {
 			typ, id = f[2], f[3] // an annotated tag: what it tags
 		}
+		if typ == "tag" {
+			// A tag of a tag: %(*objecttype) peels one level only.
+			var err error
+			if typ, id, err = g.peel(ctx, id); err != nil {
+				return fmt.Errorf("source git: %s not peeled: %w", ref, err)
+			}
+		}
 		if err := g.addRefObject(ctx, l, typ, id, ref); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// peel returns the type and id of what the tag id ends at, through any
+// number of tags.
+func (g *Git) peel(ctx context.Context, id string) (typ, peeled string, err error) {
+	var stderr bytes.Buffer
+	cmd := g.command(ctx, "cat-file", "--batch-check=%(objecttype) %(objectname)")
+	cmd.Stdin = strings.NewReader(id + "^{}\n")
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", "", gitError("cat-file", err, stderr.Bytes())
+	}
+	typ, peeled, ok := strings.Cut(strings.TrimSpace(string(out)), " ")
+	if !ok || typ == "tag" {
+		return "", "", fmt.Errorf("git cat-file: %s^{}: %s", id, strings.TrimSpace(string(out)))
+	}
+	return typ, peeled, nil
 }
 
 // addRefObject adds to l what ref points at when that is a blob (at the

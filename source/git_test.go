@@ -338,6 +338,11 @@ func TestGitRefsToBlobsAndTrees(t *testing.T) {
 	tree := r.git("write-tree")
 	r.git("read-tree", "HEAD")
 	r.git("tag", "a-tree", tree)
+	// A tag of a tag of a blob, whose inner tag is gone: for-each-ref
+	// peels one level only.
+	r.git("tag", "-a", "-m", "inner", "inner", hashObject("behind two tags\n"))
+	r.git("tag", "-a", "-m", "outer", "outer", "inner")
+	r.git("tag", "-d", "inner")
 
 	for _, n := range []int{1, 2} {
 		saved := listParts
@@ -357,8 +362,9 @@ func TestGitRefsToBlobsAndTrees(t *testing.T) {
 		check("only in an annotated tag\n", "refs/tags/signed-key@")
 		check("in a commit\n", "a.txt@"+c, "refs/tags/a-tree:a.txt@", "refs/tags/again@")
 		check("in a tagged tree\n", "refs/tags/a-tree:dir/f.txt@")
-		if gs := res.source.GitStats(); gs.Blobs != 4 {
-			t.Errorf("%d blobs, want 4", gs.Blobs)
+		check("behind two tags\n", "refs/tags/outer@")
+		if gs := res.source.GitStats(); gs.Blobs != 5 {
+			t.Errorf("%d blobs, want 5", gs.Blobs)
 		}
 	}
 }
