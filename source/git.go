@@ -234,7 +234,11 @@ func (g *Git) packOrder(ctx context.Context, l *listing, store *objectStore, tod
 }
 
 func gitEnv() []string {
-	return append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "GIT_NO_LAZY_FETCH=1", "LC_ALL=C", "GIT_PAGER=cat")
+	// GIT_NO_REPLACE_OBJECTS: a refs/replace/ ref would have git show
+	// another commit's content in place of the real one, which a clone
+	// (not fetching replace refs) still has; the replacement is scanned
+	// as a ref of its own.
+	return append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "GIT_NO_LAZY_FETCH=1", "LC_ALL=C", "GIT_PAGER=cat", "GIT_NO_REPLACE_OBJECTS=1")
 }
 
 func (g *Git) command(ctx context.Context, args ...string) *exec.Cmd {

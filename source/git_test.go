@@ -314,6 +314,35 @@ func TestGitAllRefKinds(t *testing.T) {
 	}
 }
 
+// A refs/replace/ ref does not hide the commit it replaces: git would show
+// the replacement's files in its place, and the real commit (which every
+// clone has) would go unscanned. Both are scanned.
+func TestGitReplaceRefs(t *testing.T) {
+	t.Parallel()
+	r := newTestRepo(t)
+	r.write("a.txt", "kept\n")
+	r.write("secret.txt", "in the replaced commit\n")
+	c1 := r.commit("one")
+	r.git("rm", "-q", "secret.txt")
+	r.commit("two")
+	r.git("checkout", "-q", "--orphan", "other")
+	r.git("rm", "-rqf", ".")
+	r.write("a.txt", "in the replacement\n")
+	repl := r.commit("replacement")
+	r.git("checkout", "-q", "main")
+	r.git("branch", "-D", "other")
+	r.git("replace", c1, repl)
+
+	res := scanGit(t, &Git{Dir: r.dir})
+	if res.fatal != nil || res.errs != nil {
+		t.Fatalf("fatal %v, errors %v", res.fatal, res.errs)
+	}
+	if diff := cmp.Diff([]string{"secret.txt@" + c1}, res.byContent(t, "in the replaced commit\n").Places); diff != "" {
+		t.Errorf("places (-want +got):\n%s", diff)
+	}
+	res.byContent(t, "in the replacement\n")
+}
+
 // Blobs that a ref reaches without a commit (a tag of a blob, an annotated
 // tag of a blob, a tag of a tree) are scanned too, placed at the ref's
 // name, after any commit that has them.
