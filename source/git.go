@@ -756,10 +756,61 @@ func (g *Git) listStaged(ctx context.Context, l *listing) error {
 	return nil
 }
 
-// lfsPointer reports whether data is a Git LFS pointer file.
+// lfsPointer reports whether data is a Git LFS pointer file, as the
+// specification (git-lfs docs/spec.md) defines one: under 1024 bytes, a
+// version line, then "key value" lines sorted by key, among them an oid
+// (sha256:<64 hex>) and a size, every other key an extension (ext-N-name).
+// Anything else is scanned: a pointer's first line followed by a secret is
+// not a pointer.
 func lfsPointer(data []byte) bool {
-	return len(data) < 1024 && (bytes.HasPrefix(data, []byte("version https://git-lfs.github.com/spec/v1")) ||
-		bytes.HasPrefix(data, []byte("version https://hawser.github.com/spec/v1")))
+	if len(data) >= 1024 {
+		return false
+	}
+	rest, ok := bytes.CutPrefix(data, []byte("version https://git-lfs.github.com/spec/v1\n"))
+	if !ok {
+		if rest, ok = bytes.CutPrefix(data, []byte("version https://hawser.github.com/spec/v1\n")); !ok {
+			return false
+		}
+	}
+	var oid, size bool
+	var prev []byte
+	for len(rest) > 0 {
+		line, after, ok := bytes.Cut(rest, []byte("\n"))
+		key, value, sp := bytes.Cut(line, []byte(" "))
+		if !ok || !sp || bytes.Compare(key, prev) <= 0 {
+			return false
+		}
+		switch {
+		case string(key) == "oid":
+			hex, ok := bytes.CutPrefix(value, []byte("sha256:"))
+			oid = ok && len(hex) == 64 && isLowerHex(hex)
+		case string(key) == "size":
+			size = len(value) > 0 && len(value) <= 20 && isDigits(value)
+		case bytes.HasPrefix(key, []byte("ext-")) && len(value) > 0:
+		default:
+			return false
+		}
+		prev, rest = key, after
+	}
+	return oid && size
+}
+
+func isLowerHex(b []byte) bool {
+	for _, c := range b {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func isDigits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // read runs the second phase: known blobs are yielded without content, the

@@ -428,6 +428,33 @@ func TestGitSkips(t *testing.T) {
 	}
 }
 
+func TestLFSPointer(t *testing.T) {
+	const oid = "oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\n"
+	const v1 = "version https://git-lfs.github.com/spec/v1\n"
+	for _, c := range []struct {
+		data string
+		want bool
+	}{
+		{v1 + oid + "size 12345\n", true},
+		{"version https://hawser.github.com/spec/v1\n" + oid + "size 0\n", true},
+		{v1 + "ext-0-foo sha256:abc\n" + oid + "size 1\n", true},
+		// Not pointers: scanned.
+		{v1 + oid + "size 12345\npassword = \"x\"\n", false},
+		{v1 + oid + "size 12345\nzz secret\n", false},
+		{v1 + oid + "size 12345", false},          // no final newline
+		{v1 + "size 1\n" + oid, false},            // keys out of order
+		{v1 + oid + "size 1x\n", false},           // size not a number
+		{v1 + "oid sha256:4D7A\nsize 1\n", false}, // not 64 lower-case hex
+		{v1 + oid, false},                         // no size
+		{v1 + oid + "size 1\n" + strings.Repeat("x", 1024), false},
+		{"version https://git-lfs.github.com/spec/v1 " + oid + "size 1\n", false},
+	} {
+		if got := lfsPointer([]byte(c.data)); got != c.want {
+			t.Errorf("lfsPointer(%q) = %v, want %v", c.data, got, c.want)
+		}
+	}
+}
+
 func TestGitLargeBlobChunks(t *testing.T) {
 	t.Parallel()
 	r := newTestRepo(t)
