@@ -329,10 +329,12 @@ const logFormat = "--format=%x01%H%x00%an%x00%ae%x00%aI"
 
 // list runs the first phase.
 func (g *Git) list(ctx context.Context) (*listing, error) {
+	var stashed []string
 	if g.Range == "" && !g.Staged && g.Revs == nil {
+		stashed = g.olderStashes(ctx)
 		// A full history: in parts when it is long. (No commits, or a
 		// history rev-list cannot walk: git log says what is wrong.)
-		if commits, err := g.revList(ctx); err == nil && len(commits) > 0 {
+		if commits, err := g.revList(ctx, stashed); err == nil && len(commits) > 0 {
 			n := 1
 			if len(commits) >= parallelListMin {
 				n = listParts
@@ -361,7 +363,7 @@ func (g *Git) list(ctx context.Context) (*listing, error) {
 	} else if len(g.Revs) > 0 {
 		args = append(append(args, g.Revs...), "--")
 	} else {
-		args = append(args, "--all")
+		args = append(append(args, "--all"), stashed...)
 	}
 	cmd := g.command(ctx, args...)
 	var stderr bytes.Buffer
@@ -405,10 +407,27 @@ var parallelListMin = 4096
 // long history.
 var listParts = min(2, runtime.NumCPU())
 
-// revList returns every commit reachable from a ref, oldest first in
-// topological order, as git log --topo-order --reverse --all lists them.
-func (g *Git) revList(ctx context.Context) ([]string, error) {
-	out, err := g.output(ctx, "rev-list", "--topo-order", "--reverse", "--all")
+// olderStashes returns the stash entries below the newest (stash@{1} and
+// on): they live only in refs/stash's reflog, which --all does not walk.
+// Nothing when there is no stash (or its reflog names a commit that is
+// gone: git log -g fails, and rev-list would too).
+func (g *Git) olderStashes(ctx context.Context) []string {
+	out, err := g.output(ctx, "log", "-g", "--format=%H", "refs/stash", "--")
+	if err != nil {
+		return nil
+	}
+	ids := strings.Fields(out)
+	if len(ids) <= 1 {
+		return nil
+	}
+	return ids[1:]
+}
+
+// revList returns every commit reachable from a ref (and from the commits
+// in also), oldest first in topological order, as git log --topo-order
+// --reverse --all lists them.
+func (g *Git) revList(ctx context.Context, also []string) ([]string, error) {
+	out, err := g.output(ctx, append([]string{"rev-list", "--topo-order", "--reverse", "--all"}, also...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -302,6 +302,12 @@ func TestGitAllRefKinds(t *testing.T) {
 	r.git("add", "a.txt")
 	r.write("untracked.txt", "stashed untracked\n")
 	r.git("stash", "push", "-q", "--include-untracked")
+	// Two stashes more: the first is now stash@{2}, in refs/stash's
+	// reflog only.
+	r.write("a.txt", "stashed again\n")
+	r.git("stash", "push", "-q")
+	r.write("a.txt", "stashed last\n")
+	r.git("stash", "push", "-q")
 	// A note.
 	r.git("notes", "add", "-m", "a note", "HEAD")
 
@@ -309,7 +315,7 @@ func TestGitAllRefKinds(t *testing.T) {
 	if res.fatal != nil || res.errs != nil {
 		t.Fatalf("fatal %v, errors %v", res.fatal, res.errs)
 	}
-	for _, c := range []string{"on main\n", "only in a tag\n", "only on a remote\n", "stashed change\n", "stashed untracked\n", "a note\n"} {
+	for _, c := range []string{"on main\n", "only in a tag\n", "only on a remote\n", "stashed change\n", "stashed untracked\n", "stashed again\n", "stashed last\n", "a note\n"} {
 		res.byContent(t, c)
 	}
 }
