@@ -13,6 +13,7 @@ import (
 	"io"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -109,7 +110,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	for chunk, err := range cfg.Source.Chunks(ctx) {
 		if err != nil {
 			if errors.Is(err, source.ErrFatal) {
-				fatal = err
+				fatal = fatalError{err}
 				break
 			}
 			errs = append(errs, err.Error())
@@ -306,3 +307,13 @@ func startProgress(w io.Writer, src source.Source, found *atomic.Int64) (stop fu
 	}()
 	return func() { close(done); wg.Wait() }
 }
+
+// fatalError is an error after which the source could not go on, without
+// the "fatal" mark at the end of its message (the mark is for errors.Is).
+type fatalError struct{ err error }
+
+func (e fatalError) Error() string {
+	return strings.TrimSuffix(e.err.Error(), ": "+source.ErrFatal.Error())
+}
+
+func (e fatalError) Unwrap() error { return e.err }

@@ -266,11 +266,23 @@ func (g *Git) output(ctx context.Context, args ...string) (string, error) {
 
 func gitError(what string, err error, stderr []byte) error {
 	msg := strings.TrimSpace(string(stderr))
-	if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
-		// The last line is git's conclusion ("fatal: ..."); keep the
-		// first too when it names the object.
-		first := msg[:strings.IndexByte(msg, '\n')]
-		msg = first + "; " + msg[i+1:]
+	if strings.Contains(msg, "\n") {
+		// git's "error: ..." and "fatal: ..." lines say what went wrong
+		// (the first often names the object); hints and usage lines
+		// after them do not.
+		var said []string
+		for _, line := range strings.Split(msg, "\n") {
+			if (strings.HasPrefix(line, "fatal: ") || strings.HasPrefix(line, "error: ")) && !slices.Contains(said, line) {
+				said = append(said, line)
+			}
+		}
+		if len(said) == 0 {
+			said = append(said, msg[:strings.IndexByte(msg, '\n')])
+		}
+		if len(said) > 2 {
+			said = append(said[:1], said[len(said)-1])
+		}
+		msg = strings.Join(said, "; ")
 	}
 	if msg == "" {
 		return fmt.Errorf("git %s: %w", what, err)

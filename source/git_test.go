@@ -1080,3 +1080,21 @@ func TestGitBlobAtManyPaths(t *testing.T) {
 		seen[path] = true
 	}
 }
+
+func TestGitErrorMessage(t *testing.T) {
+	failed := errors.New("exit status 128")
+	for _, c := range []struct{ stderr, want string }{
+		{"", "git log: exit status 128"},
+		{"fatal: bad object abc\n", "git log: fatal: bad object abc"},
+		// Hints and usage lines after the conclusion are dropped.
+		{"fatal: ambiguous argument 'x..y': unknown revision or path not in the working tree.\nUse '--' to separate paths from revisions, like this:\n'git <command> [<revision>...] -- [<file>...]'\n",
+			"git log: fatal: ambiguous argument 'x..y': unknown revision or path not in the working tree."},
+		{"error: object file .git/objects/ab/cd is empty\nerror: object file .git/objects/ab/cd is empty\nfatal: loose object abcd is corrupt\n",
+			"git log: error: object file .git/objects/ab/cd is empty; fatal: loose object abcd is corrupt"},
+		{"warning: something\nhint: more\n", "git log: warning: something"},
+	} {
+		if got := gitError("log", failed, []byte(c.stderr)).Error(); got != c.want {
+			t.Errorf("gitError(%q) = %q, want %q", c.stderr, got, c.want)
+		}
+	}
+}
