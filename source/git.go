@@ -330,6 +330,11 @@ func (g *Git) Chunks(ctx context.Context) iter.Seq2[leak.Chunk, error] {
 				return
 			}
 		}
+		for _, err := range l.unlisted {
+			if !yield(leak.Chunk{}, fmt.Errorf("source git: history listed in part: %w", err)) {
+				return
+			}
+		}
 		g.gc.commits.Store(int64(len(l.commits)))
 		g.gc.blobs.Store(int64(l.found))
 		g.read(ctx, l, yield)
@@ -456,6 +461,7 @@ func (g *Git) listInParts(ctx context.Context, commits []string, n int) (*listin
 	n = max(1, min(n, len(commits)))
 	ls := make([]*listing, n)
 	errs := make([]error, n)
+	unlisted := make([][]error, n)
 	var wg sync.WaitGroup
 	for k := range n {
 		part := commits[k*len(commits)/n : (k+1)*len(commits)/n]
@@ -463,7 +469,7 @@ func (g *Git) listInParts(ctx context.Context, commits []string, n int) (*listin
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[k] = g.diffTree(ctx, part, ls[k])
+			unlisted[k], errs[k] = g.diffTree(ctx, part, ls[k])
 		}()
 	}
 	wg.Wait()
@@ -484,6 +490,16 @@ func (g *Git) listInParts(ctx context.Context, commits []string, n int) (*listin
 			}
 			return l, fmt.Errorf("source git: history listed only in part: %w", err)
 		}
+	}
+	for _, u := range unlisted {
+		l.unlisted = append(l.unlisted, u...)
+	}
+	if len(l.commits) == 0 && len(l.unlisted) > 0 {
+		err := l.unlisted[0]
+		if k := len(l.unlisted); k > 1 {
+			err = fmt.Errorf("%w; and %d more: %w", err, k-1, l.unlisted[k-1])
+		}
+		return l, fmt.Errorf("source git: list commits: %w: %w", err, ErrFatal)
 	}
 	return l, nil
 }
@@ -569,7 +585,74 @@ func (g *Git) addRefObject(ctx context.Context, l *listing, typ, id, ref string)
 
 // diffTree lists what the commits changed into l, through git diff-tree
 // --stdin.
-func (g *Git) diffTree(ctx context.Context, commits []string, l *listing) error {
+//
+// A commit git cannot diff (its tree, or a parent's, missing or damaged)
+// stops git diff-tree; git writes a commit only once its diff is made, so
+// the one it stopped at follows the last it wrote. That commit's files are
+// then listed whole when its own tree can be read (as new: there is
+// nothing readable to compare with), it is named in unlisted, and the
+// listing goes on with the next commit. After maxUnlisted such commits
+// (a treeless clone has a missing tree at every commit) the rest are
+// counted, not listed. err says why the listing stopped short, if it did.
+func (g *Git) diffTree(ctx context.Context, commits []string, l *listing) (unlisted []error, err error) {
+	for len(commits) > 0 {
+		before := len(l.commits)
+		err := g.diffTreeRun(ctx, commits, l)
+		if err == nil || ctx.Err() != nil {
+			return unlisted, err
+		}
+		done := len(l.commits) - before
+		var gerr *gitFailure
+		if !errors.As(err, &gerr) || done >= len(commits) ||
+			done > 0 && hex.EncodeToString(l.commits[len(l.commits)-1].hash[:l.idLen]) != commits[done-1] {
+			return unlisted, err
+		}
+		failed := commits[done]
+		commits = commits[done+1:]
+		if len(unlisted) == maxUnlisted {
+			unlisted = append(unlisted, fmt.Errorf("%d more commits not listed", len(commits)+1))
+			return unlisted, nil
+		}
+		whole := "its files not listed"
+		if g.listWhole(ctx, failed, l) == nil {
+			whole = "its files listed whole, as new"
+		}
+		unlisted = append(unlisted, fmt.Errorf("commit %s (%s): %w", failed, whole, err))
+	}
+	return unlisted, nil
+}
+
+// maxUnlisted is how many commits git diff-tree may fail on before the
+// rest of a listing's part is given up (see diffTree).
+var maxUnlisted = 100
+
+// listWhole adds commit's whole tree to l as files it added.
+func (g *Git) listWhole(ctx context.Context, commit string, l *listing) error {
+	header, err := g.output(ctx, "log", "-1", "--no-walk", "--no-mailmap", logFormat, "--end-of-options", commit)
+	if err != nil {
+		return err
+	}
+	tree, err := g.output(ctx, "ls-tree", "-r", "-z", "--full-tree", "--end-of-options", commit)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	buf.WriteString(header)
+	buf.WriteByte(0)
+	for _, e := range strings.Split(tree, "\x00") {
+		// "<mode> <type> <id>\t<path>", written as git log writes an added file
+		meta, path, ok := strings.Cut(e, "\t")
+		m := strings.Fields(meta)
+		if !ok || len(m) != 3 {
+			continue
+		}
+		fmt.Fprintf(&buf, ":000000 %s %s %s A\x00%s\x00", m[0], strings.Repeat("0", len(m[2])), m[2], path)
+	}
+	return g.parseLog(bufio.NewReader(&buf), l)
+}
+
+// diffTreeRun runs one git diff-tree --stdin over commits into l.
+func (g *Git) diffTreeRun(ctx context.Context, commits []string, l *listing) error {
 	cmd := g.command(ctx, "diff-tree", "--stdin", "--always", "-r", "--raw", "-c", "--no-abbrev", "--no-renames",
 		"--root", "-z", "--no-color", logFormat)
 	var stderr bytes.Buffer
@@ -605,10 +688,17 @@ func (g *Git) diffTree(ctx context.Context, commits []string, l *listing) error 
 		return fmt.Errorf("read git diff-tree: %w", perr)
 	}
 	if werr != nil {
-		return gitError("diff-tree", werr, stderr.Bytes())
+		return &gitFailure{gitError("diff-tree", werr, stderr.Bytes())}
 	}
 	return nil
 }
+
+// gitFailure is git exiting with an error (not a failure to run it or to
+// read what it wrote).
+type gitFailure struct{ err error }
+
+func (e *gitFailure) Error() string { return e.err.Error() }
+func (e *gitFailure) Unwrap() error { return e.err }
 
 // parseLog reads the output of git log -z --raw with the format of list:
 // "\x01<hash>\0<name>\0<email>\0<date>\0" then, for each changed file,

@@ -950,30 +950,46 @@ func TestGitListInPartsSameResult(t *testing.T) {
 // as far as it goes, in parts as with git log, and says so.
 func TestGitListInPartsMissingTree(t *testing.T) {
 	r := newTestRepo(t)
+	var commits []string
 	for i := range 10 {
 		r.write(fmt.Sprintf("f%d.txt", i), fmt.Sprintf("file %d\n", i))
-		r.commit(fmt.Sprintf("c%d", i))
+		commits = append(commits, r.commit(fmt.Sprintf("c%d", i)))
 	}
 	tree := r.git("rev-parse", "HEAD~2^{tree}")
 	if err := os.Remove(filepath.Join(r.dir, ".git", "objects", tree[:2], tree[2:])); err != nil {
 		t.Fatal(err)
 	}
-	savedMin, savedParts := parallelListMin, listParts
-	defer func() { parallelListMin, listParts = savedMin, savedParts }()
-	one := scanGit(t, &Git{Dir: r.dir, Revs: []string{"--all"}}) // git log
-	if len(one.errs) != 1 {
-		t.Fatalf("git log: errors %v %v", one.errs, one.fatal)
+	savedMin, savedParts, savedMax := parallelListMin, listParts, maxUnlisted
+	defer func() { parallelListMin, listParts, maxUnlisted = savedMin, savedParts, savedMax }()
+	one := scanGit(t, &Git{Dir: r.dir, Revs: []string{"--all"}}) // git log stops at c7
+	if len(one.errs) != 1 || len(one.blobs) != 7 {
+		t.Fatalf("git log: %d blobs, errors %v %v", len(one.blobs), one.errs, one.fatal)
 	}
-	parallelListMin = 1
+	// git diff-tree cannot diff c7 (its tree is gone) nor c8 (its parent's
+	// is): c7 is named, c8's files are listed whole, and c9 is listed as
+	// usual.
 	for _, n := range []int{1, 2, 5} {
-		listParts = n
+		parallelListMin, listParts = 1, n
 		got := scanGit(t, &Git{Dir: r.dir})
-		if got.fatal != nil || len(got.errs) != 1 || !strings.Contains(got.errs[0].Error(), "listed only in part") {
+		if got.fatal != nil || len(got.errs) != 2 ||
+			!strings.Contains(got.errs[0].Error(), "commit "+commits[7]+" (its files not listed)") ||
+			!strings.Contains(got.errs[1].Error(), "commit "+commits[8]+" (its files listed whole, as new)") {
 			t.Fatalf("%d parts: errors %v %v", n, got.errs, got.fatal)
 		}
-		if diff := cmp.Diff(one.contents(), got.contents()); diff != "" || len(got.blobs) != 7 {
-			t.Errorf("%d parts: %d blobs (-git log +parts):\n%s", n, len(got.blobs), diff)
+		if len(got.blobs) != 10 {
+			t.Errorf("%d parts: %d blobs, want 10", n, len(got.blobs))
 		}
+		for i, want := range map[int]string{6: "f6.txt@" + commits[6], 7: "f7.txt@" + commits[8], 8: "f8.txt@" + commits[8], 9: "f9.txt@" + commits[9]} {
+			if diff := cmp.Diff([]string{want}, got.byContent(t, fmt.Sprintf("file %d\n", i)).Places); diff != "" {
+				t.Errorf("%d parts: file %d (-want +got):\n%s", n, i, diff)
+			}
+		}
+	}
+	// Past maxUnlisted failures, the rest of the part is counted.
+	parallelListMin, listParts, maxUnlisted = 1, 1, 1
+	got := scanGit(t, &Git{Dir: r.dir})
+	if got.fatal != nil || len(got.errs) != 2 || !strings.Contains(got.errs[1].Error(), "2 more commits not listed") || len(got.blobs) != 7 {
+		t.Fatalf("%d blobs, errors %v %v", len(got.blobs), got.errs, got.fatal)
 	}
 }
 

@@ -62,12 +62,14 @@ type placeKey struct {
 type listing struct {
 	idLen   int // bytes of an object id: 20 (SHA-1) or 32 (SHA-256)
 	commits []commitInfo
-	blobs   []blobEntry
-	ids     []byte // blob i's id is ids[i*idLen:][:idLen]
-	places  []place
-	parents []int32  // places' parents, as indexes in blobs
-	strs    []string // interned paths, names and emails
-	found   int      // blobs with at least one place
+	// unlisted says which commits git could not diff (see Git.diffTree).
+	unlisted []error
+	blobs    []blobEntry
+	ids      []byte // blob i's id is ids[i*idLen:][:idLen]
+	places   []place
+	parents  []int32  // places' parents, as indexes in blobs
+	strs     []string // interned paths, names and emails
+	found    int      // blobs with at least one place
 
 	zones map[int32]*time.Location // one fixed zone per offset, for origins
 
