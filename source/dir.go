@@ -232,6 +232,23 @@ func readFile(fsys fs.FS, p string, size, limit int64) ([]byte, error) {
 	return buf.Bytes(), err
 }
 
+// EnclosingWorkTree returns the root of the git work tree that dir is
+// inside of (below its root), or "".
+func EnclosingWorkTree(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	for d := filepath.Dir(abs); ; d = filepath.Dir(d) {
+		if fi, err := os.Stat(filepath.Join(d, ".git")); err == nil && (fi.IsDir() || fi.Mode().IsRegular()) {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
+}
+
 // IsRepository reports whether dir is a git work tree root or a bare
 // repository.
 func IsRepository(dir string) bool {
@@ -244,5 +261,6 @@ func IsRepository(dir string) bool {
 		}
 	}
 	head, err := os.ReadFile(filepath.Join(dir, "HEAD"))
-	return err == nil && (strings.HasPrefix(string(head), "ref: ") || len(strings.TrimSpace(string(head))) == 40)
+	id := len(strings.TrimSpace(string(head)))
+	return err == nil && (strings.HasPrefix(string(head), "ref: ") || id == 40 || id == 64) // a detached HEAD: SHA-1 or SHA-256
 }

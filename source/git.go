@@ -335,6 +335,9 @@ func (g *Git) Chunks(ctx context.Context) iter.Seq2[leak.Chunk, error] {
 				return
 			}
 		}
+		if len(l.commits) == 0 && l.found == 0 && g.Range == "" && !g.Staged && g.Revs == nil {
+			g.note("%s has no commits: there is no history to scan (--staged scans what is staged, --no-git the files on disk)", g.Dir)
+		}
 		g.gc.commits.Store(int64(len(l.commits)))
 		g.gc.blobs.Store(int64(l.found))
 		g.read(ctx, l, yield)

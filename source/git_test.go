@@ -704,9 +704,13 @@ func TestGitNotARepository(t *testing.T) {
 func TestGitEmptyRepository(t *testing.T) {
 	t.Parallel()
 	r := newTestRepo(t)
-	res := scanGit(t, &Git{Dir: r.dir})
+	g := &Git{Dir: r.dir}
+	res := scanGit(t, g)
 	if res.fatal != nil || res.errs != nil || len(res.blobs) != 0 {
 		t.Errorf("fatal %v, errors %v, %d blobs", res.fatal, res.errs, len(res.blobs))
+	}
+	if n := g.Notes(); len(n) != 1 || !strings.Contains(n[0], "has no commits") {
+		t.Errorf("notes %q, want one saying there are no commits", n)
 	}
 }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 
@@ -53,6 +54,11 @@ func (e *env) prepareScan(path string, f *scanFlags) (*preparedScan, error) {
 	useGit, err := gitScan(path, stdinScan, f)
 	if err != nil {
 		return nil, err
+	}
+	if !useGit && !stdinScan && !f.noGit && root == path { // a directory
+		if top := source.EnclosingWorkTree(path); top != "" {
+			fmt.Fprintf(e.stderr, "leakgate: note: %s is inside the git work tree %s: its files on disk are scanned, not history (scan %s for the history)\n", path, top, top)
+		}
 	}
 
 	set, err := loadRules(root, f.config)
