@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -36,6 +38,7 @@ type Cache struct {
 	classes map[string]string // path -> pathClass, memoized
 	names   map[string]string // interned path classes
 	dirty   bool
+	seen    map[string]bool // entries this scan used or made (see Prune)
 	// Reset says why an existing cache file was discarded ("" if it was
 	// not): another rule set, or an unreadable file.
 	Reset string
@@ -94,13 +97,40 @@ type cachedFinding struct {
 // cacheMagic heads the file. Version 2: a blob compared with the version of
 // its file that it replaced is keyed "<blob>^<parent prefix>..." (what it reports
 // depends on its parents), and its entry holds only what it added.
-const cacheMagic = "leakgate-cache 2"
+// Version 3: the file ends with "end <number of entry lines> <CRC-32C of
+// the lines before, hex>", so that a file cut short or damaged is known (a
+// line "<blob> <class>" cut before its findings would read as clean).
+const cacheMagic = "leakgate-cache 3"
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// ErrNotCache is returned by OpenCache for a file that is not a cache:
+// the cache would overwrite it.
+var ErrNotCache = errors.New("not a leakgate cache file; not overwriting it (give a new file's name, or an empty file)")
 
 // OpenCache reads the cache at path for a rule set; version identifies the
 // rule set and detector options (a different version discards the file's
 // content). A file that does not exist yet gives an empty cache.
+//
+// A file that is neither a cache nor empty is refused (ErrNotCache); a
+// cache that is damaged or cut short, or made by another version or rule
+// set, is started afresh (Reset says why). A symbolic link is written
+// through, to its target.
 func OpenCache(path, version string, set *rules.Set) (*Cache, error) {
-	c := &Cache{path: path, version: version, set: set, entries: map[string]*cacheEntry{}, classes: map[string]string{}, names: map[string]string{}}
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		target, err := os.Readlink(path)
+		if err != nil {
+			return nil, fmt.Errorf("cache: %w", err)
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(path), target)
+		}
+		if resolved, err := filepath.EvalSymlinks(target); err == nil {
+			target = resolved
+		}
+		path = target
+	}
+	c := &Cache{path: path, version: version, set: set, entries: map[string]*cacheEntry{}, classes: map[string]string{}, names: map[string]string{}, seen: map[string]bool{}}
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return c, nil
@@ -109,35 +139,62 @@ func OpenCache(path, version string, set *rules.Set) (*Cache, error) {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	} else if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("cache: %s: not a regular file", path)
+	} else if fi.Size() == 0 {
+		return c, nil
+	}
 	r := bufio.NewReaderSize(f, 1<<20)
+	sum := crc32.New(castagnoli)
 	head, err := r.ReadString('\n')
-	if err == nil && strings.HasPrefix(head, "leakgate-cache ") && !strings.HasPrefix(head, cacheMagic+" ") {
+	sum.Write([]byte(head))
+	if !strings.HasPrefix(head, "leakgate-cache ") {
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("cache: %w", err)
+		}
+		return nil, fmt.Errorf("cache: %s: %w", path, ErrNotCache)
+	}
+	c.dirty = true // unless it is read whole below
+	switch {
+	case err != nil:
+		c.Reset = "damaged (cut short)"
+		return c, nil
+	case !strings.HasPrefix(head, cacheMagic+" "):
 		c.Reset = "made by another version of leakgate"
-		c.dirty = true
+		return c, nil
+	case strings.TrimSpace(strings.TrimPrefix(head, cacheMagic+" ")) != version:
+		c.Reset = "made with other rules or options"
 		return c, nil
 	}
-	if err != nil || !strings.HasPrefix(head, cacheMagic+" ") {
-		c.Reset = "not a leakgate cache file"
-		c.dirty = true
-		return c, nil
-	}
-	if strings.TrimSpace(strings.TrimPrefix(head, cacheMagic+" ")) != version {
-		c.Reset = "made with another rule set"
-		c.dirty = true
-		return c, nil
-	}
+	lines := 0
 	for n := 2; ; n++ {
 		line, err := r.ReadBytes('\n')
-		if len(line) == 0 && err != nil {
-			break
-		}
-		if perr := c.parseLine(bytes.TrimSuffix(line, []byte{'\n'})); perr != nil {
+		if err != nil {
+			// The last line, "end N", was missing or cut short.
 			c.entries = map[string]*cacheEntry{}
-			c.Reset = fmt.Sprintf("line %d: %v", n, perr)
-			c.dirty = true
+			c.Reset = "damaged (cut short)"
 			return c, nil
 		}
+		if end, ok := bytes.CutPrefix(line, []byte("end ")); ok {
+			if want := fmt.Sprintf("%d %08x\n", lines, sum.Sum32()); string(end) != want {
+				c.entries = map[string]*cacheEntry{}
+				c.Reset = fmt.Sprintf("damaged (line %d: %d entry lines, checksum %08x; the end line says %q)", n, lines, sum.Sum32(), bytes.TrimSpace(end))
+				return c, nil
+			}
+			break
+		}
+		sum.Write(line)
+		line = line[:len(line)-1]
+		if perr := c.parseLine(line); perr != nil {
+			c.entries = map[string]*cacheEntry{}
+			c.Reset = fmt.Sprintf("damaged (line %d: %v)", n, perr)
+			return c, nil
+		}
+		lines++
 	}
+	c.dirty = false
 	return c, nil
 }
 
@@ -207,8 +264,13 @@ func (c *Cache) Known(blob string, places []leak.Origin) bool {
 	if e == nil {
 		// A binary blob is remembered by its id alone.
 		id, _, compared := strings.Cut(blob, "^")
-		return compared && c.entries[id] != nil && c.entries[id].skipped
+		if compared && c.entries[id] != nil && c.entries[id].skipped {
+			c.seen[id] = true
+			return true
+		}
+		return false
 	}
+	c.seen[blob] = true
 	if e.skipped {
 		return true
 	}
@@ -225,6 +287,7 @@ func (c *Cache) Known(blob string, places []leak.Origin) bool {
 func (c *Cache) Skip(blob string) {
 	c.mu.Lock()
 	c.entry(blob).skipped = true
+	c.seen[blob] = true
 	c.dirty = true
 	c.mu.Unlock()
 }
@@ -272,6 +335,7 @@ func (c *Cache) record(blob, class string, fs []leak.Finding) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.entry(blob)
+	c.seen[blob] = true
 	list, _ := e.get(class)
 	for _, f := range fs {
 		list = append(list, cachedFinding{
@@ -291,6 +355,20 @@ func (c *Cache) forget(blob string) {
 	c.mu.Unlock()
 }
 
+// Prune drops the entries that this scan neither used nor made: after a
+// whole history was scanned, they are blobs no ref reaches any more (a
+// rewritten history's), whose raw secrets should not outlive them here.
+func (c *Cache) Prune() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id := range c.entries {
+		if !c.seen[id] {
+			delete(c.entries, id)
+			c.dirty = true
+		}
+	}
+}
+
 // Save writes the cache back to its file (atomically, mode 0600) if
 // anything changed.
 func (c *Cache) Save() error {
@@ -305,22 +383,26 @@ func (c *Cache) Save() error {
 		return fmt.Errorf("cache: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	w := bufio.NewWriterSize(tmp, 1<<20)
+	sum := crc32.New(castagnoli)
+	w := bufio.NewWriterSize(io.MultiWriter(tmp, sum), 1<<20)
 	fmt.Fprintf(w, "%s %s\n", cacheMagic, c.version)
 	ids := make([]string, 0, len(c.entries))
 	for id := range c.entries {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
+	lines := 0
 	for _, id := range ids {
 		e := c.entries[id]
 		if e.skipped {
 			fmt.Fprintf(w, "%s -\n", id)
+			lines++
 			continue
 		}
 		classes := slices.SortedFunc(slices.Values(e.classes), func(a, b classFindings) int { return strings.Compare(a.class, b.class) })
 		for _, cf := range classes {
 			k, fs := cf.class, cf.findings
+			lines++
 			if len(fs) == 0 {
 				fmt.Fprintf(w, "%s %s\n", id, k)
 				continue
@@ -334,6 +416,14 @@ func (c *Cache) Save() error {
 		}
 	}
 	if err := w.Flush(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("cache: %w", err)
+	}
+	if _, err := fmt.Fprintf(tmp, "end %d %08x\n", lines, sum.Sum32()); err != nil {
+		tmp.Close()
+		return fmt.Errorf("cache: %w", err)
+	}
+	if err := tmp.Sync(); err != nil { // the rename must not land before the content
 		tmp.Close()
 		return fmt.Errorf("cache: %w", err)
 	}

@@ -1,7 +1,9 @@
 package scan
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"iter"
 	"os"
 	"os/exec"
@@ -150,6 +152,108 @@ func TestCache(t *testing.T) {
 	c, err = OpenCache(file, "v1", det.Rules())
 	if err != nil || c.Reset == "" || c.Len() != 0 {
 		t.Fatalf("damaged cache: %v, %q, %d", err, c.Reset, c.Len())
+	}
+}
+
+// savedCache writes a cache of blobChunk, a clean blob and a binary one to
+// a file, and returns the file's name and content.
+func savedCache(t *testing.T) (string, []byte) {
+	t.Helper()
+	det := pathDetector(t)
+	file := filepath.Join(t.TempDir(), "cache")
+	c, err := OpenCache(file, "v1", det.Rules())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clean := leak.Chunk{Data: []byte("nothing\n"), Blob: "2222222222222222222222222222222222222222", Origin: leak.Origin{Path: "x.txt", Commit: "c1"}}
+	if _, err := Run(context.Background(), Config{Source: &fakeSource{items: []item{{chunk: blobChunk()}, {chunk: clean}}}, Detector: det, Cache: c}); err != nil {
+		t.Fatal(err)
+	}
+	c.Skip("3333333333333333333333333333333333333333")
+	if err := c.Save(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return file, data
+}
+
+// A cache cut short at any byte, or with any line changed, is started
+// afresh: never read as a cache that knows a blob without its findings.
+func TestCacheDamaged(t *testing.T) {
+	t.Parallel()
+	file, data := savedCache(t)
+	det := pathDetector(t)
+	open := func() *Cache {
+		t.Helper()
+		c, err := OpenCache(file, "v1", det.Rules())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if c := open(); c.Reset != "" || c.Len() != 3 {
+		t.Fatalf("whole cache: %q, %d blobs", c.Reset, c.Len())
+	}
+	header := bytes.IndexByte(data, '\n') + 1
+	for n := header; n < len(data); n++ {
+		os.WriteFile(file, data[:n], 0o600)
+		if c := open(); c.Reset == "" || c.Len() != 0 {
+			t.Errorf("cut at %d of %d bytes: reset %q, %d blobs", n, len(data), c.Reset, c.Len())
+		}
+	}
+	// A findings line cut before its findings (the line count unchanged).
+	lines := strings.Split(string(data), "\n")
+	for i, l := range lines {
+		if f := strings.SplitN(l, " ", 3); len(f) == 3 && strings.HasPrefix(f[2], "[") {
+			lines[i] = f[0] + " " + f[1]
+		}
+	}
+	os.WriteFile(file, []byte(strings.Join(lines, "\n")), 0o600)
+	if c := open(); !strings.Contains(c.Reset, "damaged") || c.Len() != 0 {
+		t.Errorf("findings cut from a line: reset %q, %d blobs", c.Reset, c.Len())
+	}
+}
+
+// A file that is not a cache is refused, not overwritten; an empty one
+// is a new cache.
+func TestCacheNotACache(t *testing.T) {
+	t.Parallel()
+	det := pathDetector(t)
+	file := filepath.Join(t.TempDir(), "go.mod")
+	os.WriteFile(file, []byte("module example.com/x\n"), 0o644)
+	if _, err := OpenCache(file, "v1", det.Rules()); !errors.Is(err, ErrNotCache) {
+		t.Errorf("OpenCache(go.mod) = %v, want ErrNotCache", err)
+	}
+	os.WriteFile(file, nil, 0o644)
+	if c, err := OpenCache(file, "v1", det.Rules()); err != nil || c.Reset != "" {
+		t.Errorf("OpenCache(empty file) = %v, %q", err, c.Reset)
+	}
+	if _, err := OpenCache(t.TempDir(), "v1", det.Rules()); err == nil {
+		t.Error("OpenCache(a directory) succeeded")
+	}
+}
+
+// Prune drops the blobs a scan did not use.
+func TestCachePrune(t *testing.T) {
+	t.Parallel()
+	file, _ := savedCache(t)
+	det := pathDetector(t)
+	c, err := OpenCache(file, "v1", det.Rules())
+	if err != nil || c.Len() != 3 {
+		t.Fatalf("%v, %d blobs", err, c.Len())
+	}
+	if !c.Known("2222222222222222222222222222222222222222", []leak.Origin{{Path: "x.txt"}}) {
+		t.Fatal("clean blob not known")
+	}
+	c.Prune()
+	if err := c.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if c, err = OpenCache(file, "v1", det.Rules()); err != nil || c.Reset != "" || c.Len() != 1 {
+		t.Errorf("after Prune: %v, %q, %d blobs, want 1", err, c.Reset, c.Len())
 	}
 }
 

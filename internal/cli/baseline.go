@@ -109,7 +109,7 @@ func (e *env) runBaselineCreate(ctx context.Context, path string, f *scanFlags) 
 		return &exitError{code: scan.ExitIncomplete, err: fmt.Errorf("scan %s: %w", path, err)}
 	}
 	if ps.git != nil {
-		e.gitNotes(ps.git, ps.cache, f)
+		e.gitNotes(ps.git, ps.cache, f, res)
 	}
 	s := res.Summary
 	if s.SkippedLarge > 0 {

@@ -269,7 +269,7 @@ func (e *env) scanPath(ctx context.Context, path string, f *scanFlags) (*scan.Re
 		return nil, &exitError{code: scan.ExitIncomplete, err: fmt.Errorf("scan %s: %w", path, err)}
 	}
 	if gitSrc != nil {
-		e.gitNotes(gitSrc, cache, f)
+		e.gitNotes(gitSrc, cache, f, res)
 	}
 	if checker != nil {
 		res.Summary.Verification = verifyFindings(ctx, checker, res.Findings, res.Companions...)

@@ -65,9 +65,10 @@ func (e *env) openCache(g *source.Git, f *scanFlags, set *rules.Set) (*scan.Cach
 	return c, nil
 }
 
-// gitNotes saves the cache and tells stderr what a git scan could not show
+// gitNotes saves the cache (without the blobs a complete full-history
+// scan no longer reached) and tells stderr what a git scan could not show
 // in the report: a shallow history, skipped submodules and LFS files.
-func (e *env) gitNotes(g *source.Git, c *scan.Cache, f *scanFlags) {
+func (e *env) gitNotes(g *source.Git, c *scan.Cache, f *scanFlags, res *scan.Result) {
 	for _, n := range g.Notes() {
 		fmt.Fprintf(e.stderr, "leakgate: note: %s\n", n)
 	}
@@ -76,6 +77,9 @@ func (e *env) gitNotes(g *source.Git, c *scan.Cache, f *scanFlags) {
 		fmt.Fprintf(e.stderr, "leakgate: note: skipped %d Git LFS pointer files and %d submodule entries\n", gs.LFS, gs.Submodules)
 	}
 	if c != nil {
+		if f.rangeSpec == "" && !f.staged && res.Summary.Complete && !res.Summary.Canceled {
+			c.Prune() // what a whole history no longer reaches
+		}
 		if err := c.Save(); err != nil {
 			fmt.Fprintf(e.stderr, "leakgate: warning: %v\n", err)
 		}
