@@ -229,7 +229,7 @@ func (e *env) runPreReceive(ctx context.Context, f *receiveFlags, start time.Tim
 		fmt.Fprintf(e.stderr, "leakgate: note: %s\n", n)
 	}
 	v := decide(res, timedOut, f)
-	return e.receiveVerdict(out, audit, f, h, res, v)
+	return e.receiveVerdict(out, audit, f, h, res, v, timedOut)
 }
 
 // receiveVerify checks the secrets found with their providers in what is
@@ -326,20 +326,20 @@ type verdict struct {
 func decide(res *scan.Result, timedOut bool, f *receiveFlags) verdict {
 	switch {
 	case len(res.Findings) > 0:
-		return verdict{scan.ExitFail, "reject"}
+		return verdict{code: scan.ExitFail, event: "reject"}
 	case timedOut && f.onTimeout == "allow":
-		return verdict{scan.ExitPass, "timeout"}
+		return verdict{code: scan.ExitPass, event: "timeout"}
 	case timedOut:
-		return verdict{scan.ExitIncomplete, "timeout"}
+		return verdict{code: scan.ExitIncomplete, event: "timeout"}
 	case !res.Summary.Complete && f.onError == "allow":
-		return verdict{scan.ExitPass, "error"}
+		return verdict{code: scan.ExitPass, event: "error"}
 	case !res.Summary.Complete:
-		return verdict{scan.ExitIncomplete, "error"}
+		return verdict{code: scan.ExitIncomplete, event: "error"}
 	}
-	return verdict{scan.ExitPass, "accept"}
+	return verdict{code: scan.ExitPass, event: "accept"}
 }
 
-func (e *env) receiveVerdict(out pusher, audit *auditLog, f *receiveFlags, h hookEnv, res *scan.Result, v verdict) error {
+func (e *env) receiveVerdict(out pusher, audit *auditLog, f *receiveFlags, h hookEnv, res *scan.Result, v verdict, timedOut bool) error {
 	ev := auditEvent{Event: v.event, Findings: len(res.Findings)}
 	switch {
 	case v.event == "reject":
@@ -361,7 +361,12 @@ func (e *env) receiveVerdict(out pusher, audit *auditLog, f *receiveFlags, h hoo
 		_ = report.WriteRejection(out.w, res.Findings, report.Rejection{
 			Action: "push", LinePrefix: out.prefix, Who: h.who, Fix: fix, NoRedact: f.noRedact,
 		})
-		if !res.Summary.Complete {
+		switch {
+		case timedOut:
+			ev.Detail = fmt.Sprintf("scan did not finish within %s", f.timeout)
+			out.line("leakgate: note: the scan did not finish within %s either: the push may hold more secrets than these.", f.timeout)
+		case !res.Summary.Complete:
+			ev.Detail = strings.Join(res.Summary.Errors, "; ")
 			out.line("leakgate: note: the scan was also incomplete (%s)", strings.Join(res.Summary.Errors, "; "))
 		}
 	case v.event == "timeout":
@@ -387,6 +392,13 @@ func (e *env) receiveVerdict(out pusher, audit *auditLog, f *receiveFlags, h hoo
 			out.line("Ask a server administrator.")
 			e.bypassHint(out, f)
 		}
+	}
+	if s := res.Summary; s.SkippedBinary > 0 || s.SkippedLarge > 0 {
+		// Not scanned by design, but neither pusher nor audit log should
+		// have to guess: a secret in a file over --max-file-size passes.
+		skipped := fmt.Sprintf("%d binary files and %d files over %d bytes were not scanned", s.SkippedBinary, s.SkippedLarge, f.maxFileSize)
+		out.line("leakgate: note: %s.", skipped)
+		ev.Detail = strings.TrimPrefix(ev.Detail+"; "+skipped, "; ")
 	}
 	audit.write(ev)
 	if v.code != scan.ExitPass {
