@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -549,6 +550,26 @@ func TestTextControlCharacters(t *testing.T) {
 	}
 	if !strings.Contains(out, `"evil\x1b[2Jname":1:1`) {
 		t.Errorf("path not shown quoted:\n%s", out)
+	}
+}
+
+// The text summary lists at most 50 errors; the JSON report all of them.
+func TestTextManyErrors(t *testing.T) {
+	t.Parallel()
+	r := emptyFixture()
+	r.Summary.Complete = false
+	for i := range 120 {
+		r.Summary.Errors = append(r.Summary.Errors, fmt.Sprintf("blob %03d: corrupt", i))
+	}
+	out := render(t, report.Text, r, report.Options{})
+	if n := strings.Count(out, ": corrupt"); n != 50 || !strings.Contains(out, "blob 049: corrupt") || !strings.Contains(out, "error: and 70 more (-f json lists them all)") {
+		t.Errorf("%d errors listed:\n%s", n, out)
+	}
+	if !strings.Contains(out, "scan incomplete: 120 errors") {
+		t.Errorf("summary line:\n%s", out)
+	}
+	if js := render(t, report.JSON, r, report.Options{}); strings.Count(js, ": corrupt") != 120 {
+		t.Error("the JSON report does not list every error")
 	}
 }
 

@@ -205,10 +205,18 @@ func writeTextSummary(t *textWriter, r *Report, live int) {
 		t.printf("verified: %d live, %d dead, %d unknown, %d unchecked (%s)\n",
 			v.Live, v.Dead, v.Unknown, v.Unchecked, plural(int64(v.Calls), "provider call", "provider calls"))
 	}
-	for _, e := range s.Errors {
+	for i, e := range s.Errors {
+		if i == maxTextErrors && len(s.Errors) > maxTextErrors+1 {
+			// One damaged delta base can take thousands of blobs with it.
+			t.printf("  %s and %d more (-f json lists them all)\n", t.style(ansiWarn, "error:"), len(s.Errors)-i)
+			break
+		}
 		t.printf("  %s %s\n", t.style(ansiWarn, "error:"), printable(e))
 	}
 }
+
+// maxTextErrors is how many errors the text summary lists one by one.
+const maxTextErrors = 50
 
 func plural(n int64, one, many string) string {
 	if n == 1 {
