@@ -486,6 +486,12 @@ func (g *Git) listInParts(ctx context.Context, commits []string, n int) (*listin
 	if ctx.Err() != nil {
 		return l, ctx.Err()
 	}
+	for k, u := range unlisted {
+		if k > 0 && errs[k-1] != nil {
+			break // not merged
+		}
+		l.unlisted = append(l.unlisted, u...)
+	}
 	for _, err := range errs {
 		if err != nil {
 			if len(l.commits) == 0 {
@@ -493,9 +499,6 @@ func (g *Git) listInParts(ctx context.Context, commits []string, n int) (*listin
 			}
 			return l, fmt.Errorf("source git: history listed only in part: %w", err)
 		}
-	}
-	for _, u := range unlisted {
-		l.unlisted = append(l.unlisted, u...)
 	}
 	if len(l.commits) == 0 && len(l.unlisted) > 0 {
 		err := l.unlisted[0]
@@ -590,13 +593,16 @@ func (g *Git) addRefObject(ctx context.Context, l *listing, typ, id, ref string)
 // --stdin.
 //
 // A commit git cannot diff (its tree, or a parent's, missing or damaged)
-// stops git diff-tree; git writes a commit only once its diff is made, so
-// the one it stopped at follows the last it wrote. That commit's files are
-// then listed whole when its own tree can be read (as new: there is
-// nothing readable to compare with), it is named in unlisted, and the
-// listing goes on with the next commit. After maxUnlisted such commits
-// (a treeless clone has a missing tree at every commit) the rest are
-// counted, not listed. err says why the listing stopped short, if it did.
+// stops git diff-tree. git writes an ordinary commit only once its diff is
+// made, so the one it stopped at follows the last it wrote; but it writes a
+// merge's header before the combined diff, so when the last commit written
+// is one that git cannot diff on its own, that is the one (its header is
+// listed, with no files). That commit's files are then listed whole when
+// its own tree can be read (as new: there is nothing readable to compare
+// with), it is named in unlisted, and the listing goes on with the next
+// commit. After maxUnlisted such commits (a treeless clone has a missing
+// tree at every commit) the rest are counted, not listed. err says why the
+// listing stopped short, if it did.
 func (g *Git) diffTree(ctx context.Context, commits []string, l *listing) (unlisted []error, err error) {
 	for len(commits) > 0 {
 		before := len(l.commits)
@@ -606,9 +612,16 @@ func (g *Git) diffTree(ctx context.Context, commits []string, l *listing) (unlis
 		}
 		done := len(l.commits) - before
 		var gerr *gitFailure
-		if !errors.As(err, &gerr) || done >= len(commits) ||
+		if !errors.As(err, &gerr) || done > len(commits) ||
 			done > 0 && hex.EncodeToString(l.commits[len(l.commits)-1].hash[:l.idLen]) != commits[done-1] {
 			return unlisted, err
+		}
+		at := int32(-1) // the failed commit's index in l, if its header is there
+		if done > 0 && g.diffTreeRun(ctx, commits[done-1:done], newListing()) != nil {
+			done--
+			at = int32(len(l.commits) - 1)
+		} else if done == len(commits) {
+			return unlisted, err // git failed after its last commit: not a commit's fault
 		}
 		failed := commits[done]
 		commits = commits[done+1:]
@@ -617,7 +630,7 @@ func (g *Git) diffTree(ctx context.Context, commits []string, l *listing) (unlis
 			return unlisted, nil
 		}
 		whole := "its files not listed"
-		if g.listWhole(ctx, failed, l) == nil {
+		if g.listWhole(ctx, failed, l, at) == nil {
 			whole = "its files listed whole, as new"
 		}
 		unlisted = append(unlisted, fmt.Errorf("commit %s (%s): %w", failed, whole, err))
@@ -629,19 +642,22 @@ func (g *Git) diffTree(ctx context.Context, commits []string, l *listing) (unlis
 // rest of a listing's part is given up (see diffTree).
 var maxUnlisted = 100
 
-// listWhole adds commit's whole tree to l as files it added.
-func (g *Git) listWhole(ctx context.Context, commit string, l *listing) error {
-	header, err := g.output(ctx, "log", "-1", "--no-walk", "--no-mailmap", logFormat, "--end-of-options", commit)
-	if err != nil {
-		return err
-	}
+// listWhole adds commit's whole tree to l as files it added; at is the
+// commit's index in l when its header is listed already, else -1.
+func (g *Git) listWhole(ctx context.Context, commit string, l *listing, at int32) error {
 	tree, err := g.output(ctx, "ls-tree", "-r", "-z", "--full-tree", "--end-of-options", commit)
 	if err != nil {
 		return err
 	}
 	var buf bytes.Buffer
-	buf.WriteString(header)
-	buf.WriteByte(0)
+	if at < 0 {
+		header, err := g.output(ctx, "log", "-1", "--no-walk", "--no-mailmap", logFormat, "--end-of-options", commit)
+		if err != nil {
+			return err
+		}
+		buf.WriteString(header)
+		buf.WriteByte(0)
+	}
 	for _, e := range strings.Split(tree, "\x00") {
 		// "<mode> <type> <id>\t<path>", written as git log writes an added file
 		meta, path, ok := strings.Cut(e, "\t")
@@ -651,7 +667,7 @@ func (g *Git) listWhole(ctx context.Context, commit string, l *listing) error {
 		}
 		fmt.Fprintf(&buf, ":000000 %s %s %s A\x00%s\x00", m[0], strings.Repeat("0", len(m[2])), m[2], path)
 	}
-	return g.parseLog(bufio.NewReader(&buf), l)
+	return g.parseLogAt(bufio.NewReader(&buf), l, at)
 }
 
 // diffTreeRun runs one git diff-tree --stdin over commits into l.
@@ -707,11 +723,15 @@ func (e *gitFailure) Unwrap() error { return e.err }
 // "\x01<hash>\0<name>\0<email>\0<date>\0" then, for each changed file,
 // ":<modes> <ids> <status>\0<path>\0" (with one more colon, mode and id per
 // further parent for a merge's combined diff).
-func (g *Git) parseLog(r *bufio.Reader, l *listing) error {
+func (g *Git) parseLog(r *bufio.Reader, l *listing) error { return g.parseLogAt(r, l, -1) }
+
+// parseLogAt is parseLog where the files before the first commit header
+// belong to l's commit at (none if at < 0).
+func (g *Git) parseLogAt(r *bufio.Reader, l *listing, at int32) error {
 	var field [4][]byte
 	var line []byte
 	var parents [][]byte
-	commit := int32(-1)
+	commit := at
 	for {
 		tok, err := r.ReadSlice(0)
 		if err == bufio.ErrBufferFull {

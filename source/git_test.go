@@ -952,6 +952,48 @@ func TestGitListInPartsSameResult(t *testing.T) {
 
 // A history that git can list only in part (a tree is missing) is scanned
 // as far as it goes, in parts as with git log, and says so.
+// git diff-tree writes a merge's header before it fails on a parent's
+// missing tree: the merge is the commit named, and its files are listed
+// whole (not the next commit's).
+func TestGitListMissingTreeAtMerge(t *testing.T) {
+	r := newTestRepo(t)
+	r.write("a.txt", "base\n")
+	r.commit("base")
+	r.git("checkout", "-q", "-b", "side")
+	r.write("s.txt", "side\n")
+	side := r.commit("side")
+	r.git("checkout", "-q", "main")
+	r.write("m.txt", "main\n")
+	r.commit("main1")
+	r.git("merge", "-q", "--no-commit", "side")
+	r.write("evil.txt", "added in the merge\n")
+	merge := r.commit("merge")
+	r.git("rm", "-q", "evil.txt")
+	last := r.commit("remove")
+	tree := r.git("rev-parse", side+"^{tree}")
+	if err := os.Remove(filepath.Join(r.dir, ".git", "objects", tree[:2], tree[2:])); err != nil {
+		t.Fatal(err)
+	}
+	savedMin, savedParts := parallelListMin, listParts
+	defer func() { parallelListMin, listParts = savedMin, savedParts }()
+	for _, n := range []int{1, 2, 4} {
+		parallelListMin, listParts = 1, n
+		got := scanGit(t, &Git{Dir: r.dir})
+		var msgs []string
+		for _, err := range got.errs {
+			msgs = append(msgs, err.Error())
+		}
+		all := strings.Join(msgs, "\n")
+		if got.fatal != nil || len(got.errs) != 2 || !strings.Contains(all, "commit "+side+" (its files not listed)") ||
+			!strings.Contains(all, "commit "+merge+" (its files listed whole, as new)") || strings.Contains(all, last) {
+			t.Fatalf("%d parts: fatal %v, errors:\n%s", n, got.fatal, all)
+		}
+		if diff := cmp.Diff([]string{"evil.txt@" + merge}, got.byContent(t, "added in the merge\n").Places); diff != "" {
+			t.Errorf("%d parts: evil.txt (-want +got):\n%s", n, diff)
+		}
+	}
+}
+
 func TestGitListInPartsMissingTree(t *testing.T) {
 	r := newTestRepo(t)
 	var commits []string
