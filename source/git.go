@@ -903,7 +903,8 @@ func (g *Git) listStaged(ctx context.Context, l *listing) error {
 // lfsPointer reports whether data is a Git LFS pointer file, as the
 // specification (git-lfs docs/spec.md) defines one: under 1024 bytes, a
 // version line, then "key value" lines sorted by key, among them an oid
-// (sha256:<64 hex>) and a size, every other key an extension (ext-N-name).
+// (sha256:<64 hex>) and a size, every other key an extension (ext-N-name)
+// with an oid of its own.
 // Anything else is scanned: a pointer's first line followed by a secret is
 // not a pointer.
 func lfsPointer(data []byte) bool {
@@ -930,7 +931,12 @@ func lfsPointer(data []byte) bool {
 			oid = ok && len(hex) == 64 && isLowerHex(hex)
 		case string(key) == "size":
 			size = len(value) > 0 && len(value) <= 20 && isDigits(value)
-		case bytes.HasPrefix(key, []byte("ext-")) && len(value) > 0:
+		case bytes.HasPrefix(key, []byte("ext-")):
+			// ext-<n>-<name> sha256:<64 hex>
+			hex, ok := bytes.CutPrefix(value, []byte("sha256:"))
+			if !ok || len(hex) != 64 || !isLowerHex(hex) {
+				return false
+			}
 		default:
 			return false
 		}

@@ -443,7 +443,9 @@ func TestLFSPointer(t *testing.T) {
 	}{
 		{v1 + oid + "size 12345\n", true},
 		{"version https://hawser.github.com/spec/v1\n" + oid + "size 0\n", true},
-		{v1 + "ext-0-foo sha256:abc\n" + oid + "size 1\n", true},
+		{v1 + "ext-0-foo sha256:" + strings.Repeat("ab", 32) + "\n" + oid + "size 1\n", true},
+		{v1 + "ext-0-foo sha256:abc\n" + oid + "size 1\n", false},
+		{v1 + "ext-0-x password = \"Xk3#9vLq!2mZ8w11\"\n" + oid + "size 1\n", false},
 		// Not pointers: scanned.
 		{v1 + oid + "size 12345\npassword = \"x\"\n", false},
 		{v1 + oid + "size 12345\nzz secret\n", false},
