@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -39,6 +40,10 @@ type Cache struct {
 	names   map[string]string // interned path classes
 	dirty   bool
 	seen    map[string]bool // entries this scan used or made (see Prune)
+	// Repo names the repository scanned, recorded in the file: Prune
+	// drops nothing from a cache last saved for another one.
+	Repo      string
+	savedRepo string
 	// Reset says why an existing cache file was discarded ("" if it was
 	// not): another rule set, or an unreadable file.
 	Reset string
@@ -97,7 +102,8 @@ type cachedFinding struct {
 // cacheMagic heads the file. Version 2: a blob compared with the version of
 // its file that it replaced is keyed "<blob>^<parent prefix>..." (what it reports
 // depends on its parents), and its entry holds only what it added.
-// Version 3: the file ends with "end <number of entry lines> <CRC-32C of
+// Version 3: the second line is "repo <quoted path>" (see Prune), and the
+// file ends with "end <number of entry lines> <CRC-32C of
 // the lines before, hex>", so that a file cut short or damaged is known (a
 // line "<blob> <class>" cut before its findings would read as clean).
 const cacheMagic = "leakgate-cache 3"
@@ -117,16 +123,20 @@ var ErrNotCache = errors.New("not a leakgate cache file; not overwriting it (giv
 // set, is started afresh (Reset says why). A symbolic link is written
 // through, to its target.
 func OpenCache(path, version string, set *rules.Set) (*Cache, error) {
-	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+	for hops := 0; ; hops++ {
+		fi, err := os.Lstat(path)
+		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			break // (the target may not exist yet: it is then created)
+		}
+		if hops == 40 {
+			return nil, fmt.Errorf("cache: %s: too many levels of symbolic links", path)
+		}
 		target, err := os.Readlink(path)
 		if err != nil {
 			return nil, fmt.Errorf("cache: %w", err)
 		}
 		if !filepath.IsAbs(target) {
 			target = filepath.Join(filepath.Dir(path), target)
-		}
-		if resolved, err := filepath.EvalSymlinks(target); err == nil {
-			target = resolved
 		}
 		path = target
 	}
@@ -154,7 +164,10 @@ func OpenCache(path, version string, set *rules.Set) (*Cache, error) {
 		if err != nil && !errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("cache: %w", err)
 		}
-		return nil, fmt.Errorf("cache: %s: %w", path, ErrNotCache)
+		if err == nil || !strings.HasPrefix("leakgate-cache ", head) {
+			return nil, fmt.Errorf("cache: %s: %w", path, ErrNotCache)
+		}
+		// A cache cut short in its first words.
 	}
 	c.dirty = true // unless it is read whole below
 	switch {
@@ -168,8 +181,19 @@ func OpenCache(path, version string, set *rules.Set) (*Cache, error) {
 		c.Reset = "made with other rules or options"
 		return c, nil
 	}
+	repo, err := r.ReadString('\n')
+	sum.Write([]byte(repo))
+	if err != nil {
+		c.Reset = "damaged (cut short)"
+		return c, nil
+	}
+	q, ok := strings.CutPrefix(strings.TrimSuffix(repo, "\n"), "repo ")
+	if c.savedRepo, err = strconv.Unquote(q); !ok || err != nil {
+		c.Reset = "damaged (line 2: no repository)"
+		return c, nil
+	}
 	lines := 0
-	for n := 2; ; n++ {
+	for n := 3; ; n++ {
 		line, err := r.ReadBytes('\n')
 		if err != nil {
 			// The last line, "end N", was missing or cut short.
@@ -181,6 +205,11 @@ func OpenCache(path, version string, set *rules.Set) (*Cache, error) {
 			if want := fmt.Sprintf("%d %08x\n", lines, sum.Sum32()); string(end) != want {
 				c.entries = map[string]*cacheEntry{}
 				c.Reset = fmt.Sprintf("damaged (line %d: %d entry lines, checksum %08x; the end line says %q)", n, lines, sum.Sum32(), bytes.TrimSpace(end))
+				return c, nil
+			}
+			if _, err := r.ReadByte(); err != io.EOF {
+				c.entries = map[string]*cacheEntry{}
+				c.Reset = fmt.Sprintf("damaged (more after its end, line %d)", n)
 				return c, nil
 			}
 			break
@@ -358,9 +387,14 @@ func (c *Cache) forget(blob string) {
 // Prune drops the entries that this scan neither used nor made: after a
 // whole history was scanned, they are blobs no ref reaches any more (a
 // rewritten history's), whose raw secrets should not outlive them here.
+// A cache last saved for another repository (one file shared by several)
+// is left whole: its other entries may be that repository's.
 func (c *Cache) Prune() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.savedRepo != "" && c.savedRepo != c.Repo {
+		return
+	}
 	for id := range c.entries {
 		if !c.seen[id] {
 			delete(c.entries, id)
@@ -385,7 +419,7 @@ func (c *Cache) Save() error {
 	defer os.Remove(tmp.Name())
 	sum := crc32.New(castagnoli)
 	w := bufio.NewWriterSize(io.MultiWriter(tmp, sum), 1<<20)
-	fmt.Fprintf(w, "%s %s\n", cacheMagic, c.version)
+	fmt.Fprintf(w, "%s %s\nrepo %s\n", cacheMagic, c.version, strconv.Quote(c.Repo))
 	ids := make([]string, 0, len(c.entries))
 	for id := range c.entries {
 		ids = append(ids, id)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -170,6 +171,7 @@ func savedCache(t *testing.T) (string, []byte) {
 		t.Fatal(err)
 	}
 	c.Skip("3333333333333333333333333333333333333333")
+	c.Repo = "/srv/one"
 	if err := c.Save(); err != nil {
 		t.Fatal(err)
 	}
@@ -204,6 +206,16 @@ func TestCacheDamaged(t *testing.T) {
 			t.Errorf("cut at %d of %d bytes: reset %q, %d blobs", n, len(data), c.Reset, c.Len())
 		}
 	}
+	for n := 1; n < header; n++ { // cut in its first line: still a cache
+		os.WriteFile(file, data[:n], 0o600)
+		if c := open(); c.Reset == "" || c.Len() != 0 {
+			t.Errorf("cut at %d of %d bytes: reset %q, %d blobs", n, len(data), c.Reset, c.Len())
+		}
+	}
+	os.WriteFile(file, append(slices.Clip(data), "more\n"...), 0o600)
+	if c := open(); !strings.Contains(c.Reset, "more after its end") || c.Len() != 0 {
+		t.Errorf("more after the end line: reset %q, %d blobs", c.Reset, c.Len())
+	}
 	// A findings line cut before its findings (the line count unchanged).
 	lines := strings.Split(string(data), "\n")
 	for i, l := range lines {
@@ -236,15 +248,26 @@ func TestCacheNotACache(t *testing.T) {
 	}
 }
 
-// Prune drops the blobs a scan did not use.
+// Prune drops the blobs a scan did not use, unless the cache was last
+// saved for another repository.
 func TestCachePrune(t *testing.T) {
 	t.Parallel()
-	file, _ := savedCache(t)
+	file, _ := savedCache(t) // for /srv/one
 	det := pathDetector(t)
 	c, err := OpenCache(file, "v1", det.Rules())
 	if err != nil || c.Len() != 3 {
 		t.Fatalf("%v, %d blobs", err, c.Len())
 	}
+	c.Repo = "/srv/other"
+	c.Prune()
+	c.dirty = true
+	if err := c.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if c, err = OpenCache(file, "v1", det.Rules()); err != nil || c.Reset != "" || c.Len() != 3 {
+		t.Fatalf("pruned for another repository: %v, %q, %d blobs, want 3", err, c.Reset, c.Len())
+	}
+	c.Repo = "/srv/other" // the repository it was saved for now
 	if !c.Known("2222222222222222222222222222222222222222", []leak.Origin{{Path: "x.txt"}}) {
 		t.Fatal("clean blob not known")
 	}
@@ -254,6 +277,31 @@ func TestCachePrune(t *testing.T) {
 	}
 	if c, err = OpenCache(file, "v1", det.Rules()); err != nil || c.Reset != "" || c.Len() != 1 {
 		t.Errorf("after Prune: %v, %q, %d blobs, want 1", err, c.Reset, c.Len())
+	}
+}
+
+// A cache behind a chain of symbolic links, the last one dangling, is
+// written at the chain's end.
+func TestCacheSymlinkChain(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "a"), 0o755)
+	os.MkdirAll(filepath.Join(dir, "b"), 0o755)
+	os.Symlink("a/link2", filepath.Join(dir, "link1"))
+	os.Symlink("../b/target", filepath.Join(dir, "a", "link2"))
+	c, err := OpenCache(filepath.Join(dir, "link1"), "v1", pathDetector(t).Rules())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Skip("3333333333333333333333333333333333333333")
+	if err := c.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(filepath.Join(dir, "a", "link2")); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("a/link2 is no longer a link: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "b", "target")); err != nil {
+		t.Errorf("the chain's target was not written: %v", err)
 	}
 }
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"path/filepath"
 
 	"github.com/leakgate/leakgate/rules"
 	"github.com/leakgate/leakgate/scan"
@@ -57,6 +58,13 @@ func (e *env) openCache(g *source.Git, f *scanFlags, set *rules.Set) (*scan.Cach
 	c, err := scan.OpenCache(f.cache, version, set)
 	if err != nil {
 		return nil, err
+	}
+	c.Repo = g.Dir
+	if abs, err := filepath.Abs(g.Dir); err == nil {
+		c.Repo = abs
+		if real, err := filepath.EvalSymlinks(abs); err == nil {
+			c.Repo = real
+		}
 	}
 	if c.Reset != "" {
 		fmt.Fprintf(e.stderr, "leakgate: note: cache %s %s: starting afresh\n", f.cache, c.Reset)
