@@ -331,7 +331,7 @@ func narrower(data []byte, own *priorLines, hashed bool, parents []*priorLines, 
 				return whole, nil // a parent that could not be read: scan it all
 			}
 			if p.delta != nil {
-				if !markCopied(fresh, lh.starts, data, p.delta) {
+				if !markCopied(fresh, lh.starts, data, p.delta) || !markAssembled(fresh, lh.starts, data, p.delta) {
 					return whole, nil
 				}
 				continue

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"hash/maphash"
 	"io"
 	"os"
 	"path/filepath"
@@ -584,6 +585,7 @@ type deltaOp struct {
 type priorDelta struct {
 	baseSize int
 	ops      []deltaOp
+	raw      []byte // the delta, checked by parseDelta (markAssembled reads its inserts)
 }
 
 // lastDeltaAgainst returns the delta of the blob readBlobAt just read when it
@@ -634,7 +636,7 @@ func parseDelta(delta []byte) (*priorDelta, bool) {
 	if err != nil || baseSize > 1<<31 || target > 1<<31 {
 		return nil, false
 	}
-	d := &priorDelta{baseSize: int(baseSize)}
+	d := &priorDelta{baseSize: int(baseSize), raw: delta}
 	w := 0
 	for len(ops) > 0 {
 		op, _, rest, ok := nextDeltaOp(ops, d.baseSize)
@@ -791,6 +793,87 @@ func markCopied(fresh []bool, starts []int32, data []byte, d *priorDelta) bool {
 			old = runs[j].starts && runs[j].b >= e
 		}
 		if old {
+			fresh[i] = false
+		}
+	}
+	return true
+}
+
+// markAssembled clears fresh[i] for lines of data still fresh after
+// markCopied that are lines of the replaced version d all the same: put
+// together from pieces (the start of one line of data and the rest of
+// another, an insert and a copy), or inserted. Those are the replaced
+// version's lines that markCopied does not see (it knows lines copied
+// whole); they lie where d's instructions meet, or inside an insert: few,
+// and only they are rebuilt and hashed. Each pairs with one fresh line of
+// data with the same content (one more copy of a line stays new). It
+// returns false when d is not a delta against data.
+func markAssembled(fresh []bool, starts []int32, data []byte, d *priorDelta) bool {
+	if d.baseSize != len(data) {
+		return false
+	}
+	if !slices.Contains(fresh, true) {
+		return true
+	}
+	_, _, ops, err := deltaHeader(d.raw)
+	if err != nil {
+		return false
+	}
+	count := map[uint64]int{}
+	var cur []byte   // the replaced version's current line, so far
+	started := false // cur has begun
+	whole := false   // cur so far is data's bytes from one of its line starts, copied in one run
+	prevEnd := -1    // where in data the previous instruction's copy ended (-1: an insert)
+	for len(ops) > 0 {
+		op, inserted, next, ok := nextDeltaOp(ops, len(data))
+		if !ok {
+			return false
+		}
+		ops = next
+		src, base := inserted, -1
+		if op.copy {
+			src, base = data[op.off:op.off+op.n], op.off
+		}
+		if started {
+			// The line goes on: still one run if this copy carries on
+			// where the last one ended in data, as markCopied merges them.
+			whole = whole && base >= 0 && base == prevEnd
+		}
+		for pos := 0; pos < len(src); {
+			if !started {
+				started, cur = true, cur[:0]
+				whole = base >= 0 && (base+pos == 0 || data[base+pos-1] == '\n')
+			}
+			nl := bytes.IndexByte(src[pos:], '\n')
+			if nl < 0 {
+				cur = append(cur, src[pos:]...)
+				break
+			}
+			if !whole {
+				cur = append(cur, src[pos:pos+nl]...)
+				count[maphash.Bytes(lineSeed, cur)]++
+			}
+			started, pos = false, pos+nl+1
+		}
+		prevEnd = -1
+		if op.copy {
+			prevEnd = op.off + op.n
+		}
+	}
+	if started {
+		count[maphash.Bytes(lineSeed, cur)]++ // a last line without a line break
+	}
+	for i, f := range fresh {
+		if !f {
+			continue
+		}
+		e := len(data)
+		if i+1 < len(starts) {
+			e = int(starts[i+1])
+		}
+		line := bytes.TrimSuffix(data[starts[i]:e], []byte{'\n'})
+		if h := maphash.Bytes(lineSeed, line); count[h] > 0 {
+			count[h]--
 			fresh[i] = false
 		}
 	}

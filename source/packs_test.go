@@ -540,6 +540,89 @@ func TestDeltaAgainstSound(t *testing.T) {
 	}
 }
 
+// An older version that its delta puts together from pieces of two lines
+// of its successor (here: the start of the new line above, the rest of the
+// old line) still has that line: the old password is not taken for new.
+func TestGitRangeDeltaFromPieces(t *testing.T) {
+	r := newTestRepo(t)
+	r.write("f", "note alpha 952\ncommon line 5\npassword = \"Vq7#k3JxP9qLm2Wz\"\ncommon line 3\n")
+	base := r.commit("C1")
+	after := "note alpha 952\ncommon line 5\npassword = \"${DB_PASSWORD}\"\npassword = \"Vq7#k3JxP9qLm2Wz\"\ncommon line 3\n"
+	r.write("f", after)
+	r.commit("C2")
+	r.git("gc", "-q")
+	for _, g := range []*Git{{Dir: r.dir, Range: base + "..HEAD"}, {Dir: r.dir}} {
+		got := scanGit(t, g)
+		if g.Range != "" && g.gc.throughDelta.Load() != 1 {
+			t.Fatalf("range %q: %d versions compared through their delta, want 1", g.Range, g.gc.throughDelta.Load())
+		}
+		if kept := got.byContent(t, after).Kept; !slices.Equal(kept, []bool{false, false, true, false, false}) {
+			t.Errorf("range %q: kept %v, want only line 3", g.Range, kept)
+		}
+	}
+}
+
+// markAssembled finds the lines of the older version that its delta puts
+// together from pieces or inserts, each paired once; markCopied those it
+// copies whole. Together they leave fresh exactly what comparing the
+// lines leaves, on random edits of random files packed by git.
+func TestMarkAssembledMatchesLines(t *testing.T) {
+	r := newTestRepo(t)
+	versions := evolveFile(r, 21, 300, 30)
+	r.git("repack", "-adq", "--depth=50", "--window=50")
+	store := (&Git{Dir: r.dir}).openObjectStore(t.Context())
+	if store == nil {
+		t.Fatal("no object store")
+	}
+	defer store.close()
+	rd := store.reader()
+	pairs := 0
+	for k := 1; k < len(versions); k++ {
+		parent, child := versions[k-1], versions[k]
+		ppos, _ := store.find(r.blob(parent))
+		cpos, _ := store.find(r.blob(child))
+		d, ok := rd.deltaAgainst(ppos, cpos)
+		if !ok {
+			continue
+		}
+		pairs++
+		data := []byte(child)
+		lh := hashLines(data)
+		fresh := slices.Repeat([]bool{true}, len(lh.starts))
+		if !markCopied(fresh, lh.starts, data, d) || !markAssembled(fresh, lh.starts, data, d) {
+			t.Fatalf("version %d: the delta does not fit its base", k)
+		}
+		// Count per content: the lines left fresh must be the child's
+		// lines beyond the parent's count of the same line.
+		want := map[string]int{}
+		for _, l := range strings.Split(strings.TrimSuffix(child, "\n"), "\n") {
+			want[l]++
+		}
+		for _, l := range strings.Split(strings.TrimSuffix(parent, "\n"), "\n") {
+			if want[l] > 0 {
+				want[l]--
+			}
+		}
+		got := map[string]int{}
+		for i, l := range strings.Split(strings.TrimSuffix(child, "\n"), "\n") {
+			if fresh[i] {
+				got[l]++
+			}
+		}
+		for l, n := range want {
+			if n == 0 {
+				delete(want, l)
+			}
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("version %d: lines left fresh (-by count +through the delta):\n%s", k, diff)
+		}
+	}
+	if pairs < 3 {
+		t.Fatalf("only %d versions stored as deltas against their successor", pairs)
+	}
+}
+
 // A --range on a packed repository compares a changed file with the
 // version it replaced through that version's delta, without reading it,
 // and keeps only findings on the changed lines, as reading it would.
