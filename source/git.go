@@ -1282,7 +1282,7 @@ type blobRead struct {
 	status string
 	err    error
 	// delta, when set, is the blob as a delta against its only child,
-	// which is compared with it through the delta (markCopied).
+	// which is compared with it through the delta (markCopied, markAssembled).
 	delta *priorDelta
 }
 

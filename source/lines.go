@@ -26,8 +26,9 @@ import (
 // blobs still to come keeps its line hashes (a priorLines) until its last
 // child has used them. A parent that the packs store as a delta against
 // its only child carries that delta instead (priorLines.delta), and the
-// child is compared through its copy instructions (markCopied in
-// packs.go), without hashes. The scanner widens the regions to keywords
+// child is compared through its instructions (markCopied and
+// markAssembled in packs.go), hashing only the few lines of the older
+// version that the delta does not copy whole. The scanner widens the regions to keywords
 // above them whose rules reach into them (detect.Detector.Widen).
 
 // contextLines is how many unchanged lines around a changed one are
