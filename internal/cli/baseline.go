@@ -116,9 +116,7 @@ func (e *env) runBaselineCreate(ctx context.Context, path string, f *scanFlags) 
 		fmt.Fprintf(e.stderr, "leakgate: warning: skipped %d files larger than %d bytes (raise --max-file-size to scan them)\n", s.SkippedLarge, f.maxFileSize)
 	}
 	if !s.Complete {
-		for _, msg := range s.Errors {
-			fmt.Fprintf(e.stderr, "leakgate: error: %s\n", msg)
-		}
+		e.printErrors(s.Errors)
 		return &exitError{code: scan.ExitIncomplete, err: fmt.Errorf("baseline create: the scan is incomplete (%d errors): no baseline written", len(s.Errors))}
 	}
 

@@ -327,9 +327,7 @@ func (e *env) writeReport(res *scan.Result, format report.Format, f *scanFlags) 
 func (e *env) warnings(res *scan.Result, format report.Format, f *scanFlags) {
 	s := res.Summary
 	if format != report.Text || f.output != "" {
-		for _, msg := range s.Errors {
-			fmt.Fprintf(e.stderr, "leakgate: error: %s\n", msg)
-		}
+		e.printErrors(s.Errors)
 	}
 	if s.SkippedLarge > 0 {
 		fmt.Fprintf(e.stderr, "leakgate: warning: skipped %d files larger than %d bytes (raise --max-file-size to scan them)\n", s.SkippedLarge, f.maxFileSize)
@@ -338,6 +336,21 @@ func (e *env) warnings(res *scan.Result, format report.Format, f *scanFlags) {
 		fmt.Fprintf(e.stderr, "leakgate: the scan is incomplete (%d errors): exit code 2 unless a failing finding was found\n", len(s.Errors))
 	}
 }
+
+// printErrors writes a scan's errors to stderr, the first maxStderrErrors
+// of them one per line (one damaged delta base can take thousands of
+// blobs with it; a report lists them all).
+func (e *env) printErrors(errs []string) {
+	for i, msg := range errs {
+		if i == maxStderrErrors && len(errs) > maxStderrErrors+1 {
+			fmt.Fprintf(e.stderr, "leakgate: error: and %d more\n", len(errs)-i)
+			return
+		}
+		fmt.Fprintf(e.stderr, "leakgate: error: %s\n", msg)
+	}
+}
+
+const maxStderrErrors = 50
 
 // loadRules returns the default rules (without their examples: see
 // rules.Lean) merged with the config file: the one named by --config, or

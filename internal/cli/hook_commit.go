@@ -111,9 +111,7 @@ func (e *env) runPreCommit(ctx context.Context, f *scanFlags) error {
 		return &exitError{code: scan.ExitFail}
 	}
 	if !s.Complete {
-		for _, msg := range s.Errors {
-			fmt.Fprintf(e.stderr, "leakgate: error: %s\n", msg)
-		}
+		e.printErrors(s.Errors)
 		fmt.Fprintf(e.stderr, "leakgate: commit stopped: the scan of the staged changes is incomplete (%d errors), so they may hold a secret; fix the cause, or skip this hook with `git commit --no-verify` at your own risk\n", len(s.Errors))
 		return &exitError{code: scan.ExitIncomplete}
 	}

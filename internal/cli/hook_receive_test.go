@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -135,5 +136,26 @@ func TestAddFingerprints(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{`4: "not-a-fingerprint"`}, bad); diff != "" {
 		t.Errorf("bad (-want +got):\n%s", diff)
+	}
+}
+
+// Errors on stderr stop at 50 and count the rest.
+func TestPrintErrorsCapped(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{3, 51, 120} {
+		var stderr strings.Builder
+		e := &env{stderr: &stderr}
+		var errs []string
+		for i := range n {
+			errs = append(errs, fmt.Sprintf("blob %03d missing", i))
+		}
+		e.printErrors(errs)
+		lines := strings.Count(stderr.String(), "\n")
+		switch {
+		case n <= 51 && (lines != n || strings.Contains(stderr.String(), "more")):
+			t.Errorf("%d errors: %d lines:\n%s", n, lines, stderr.String())
+		case n > 51 && (lines != 51 || !strings.HasSuffix(stderr.String(), fmt.Sprintf("leakgate: error: and %d more\n", n-50))):
+			t.Errorf("%d errors: %d lines, ending %q", n, lines, stderr.String()[max(0, stderr.Len()-60):])
+		}
 	}
 }
