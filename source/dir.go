@@ -200,8 +200,12 @@ func (s *Dir) file(ctx context.Context, fsys fs.FS, p, rel string, info fs.FileI
 		return true
 	}
 	if IsBinary(data) {
-		s.c.binary.Add(1)
-		return true
+		text, ok := DecodeUTF16(data)
+		if !ok {
+			s.c.binary.Add(1)
+			return true
+		}
+		data = text
 	}
 	s.c.files.Add(1)
 	s.c.bytes.Add(int64(len(data)))

@@ -1734,7 +1734,23 @@ func readObject(r *bufio.Reader, id string, limit int64, lines *lineHashes) (dat
 			return nil, 0, "", err
 		}
 		status = ""
-		if IsBinary(head) {
+		if IsBinary(head) && hasUTF16BOM(head) {
+			// UTF-16 text: its lines are those of its UTF-8 text, as
+			// when it is scanned.
+			data := make([]byte, size+1)
+			if _, err := io.ReadFull(r, data); err != nil {
+				return nil, 0, "", err
+			}
+			if data[size] != '\n' {
+				return nil, 0, "", fmt.Errorf("object %s: no newline after content", id)
+			}
+			text, ok := DecodeUTF16(data[:size])
+			if !ok {
+				return nil, size, "binary", nil
+			}
+			lines.hashes = append(lines.hashes, hashLines(text).hashes...) // (hashStream gives no starts either)
+			return nil, size, "", nil
+		} else if IsBinary(head) {
 			status = "binary"
 		} else if lfsPointer(head) {
 			status = "lfs"
@@ -1756,7 +1772,7 @@ func readObject(r *bufio.Reader, id string, limit int64, lines *lineHashes) (dat
 	if _, err := io.ReadFull(r, data[:head]); err != nil {
 		return nil, 0, "", err
 	}
-	if IsBinary(data[:head]) {
+	if IsBinary(data[:head]) && !hasUTF16BOM(data[:head]) {
 		_, err := io.CopyN(io.Discard, r, size-head+1)
 		return nil, size, "binary", err
 	}
@@ -1765,6 +1781,13 @@ func readObject(r *bufio.Reader, id string, limit int64, lines *lineHashes) (dat
 	}
 	if data[size] != '\n' {
 		return nil, 0, "", fmt.Errorf("object %s: no newline after content", id)
+	}
+	if IsBinary(data[:head]) {
+		text, ok := DecodeUTF16(data[:size])
+		if !ok {
+			return nil, size, "binary", nil
+		}
+		return text, size, "", nil
 	}
 	return data[:size], size, "", nil
 }

@@ -3,6 +3,7 @@ package source
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"hash/maphash"
 	"io"
 	"math"
@@ -331,6 +332,17 @@ func narrower(data []byte, own *priorLines, hashed bool, parents []*priorLines, 
 			if pl == nil {
 				return whole, nil // a parent that could not be read: scan it all
 			}
+			if p.delta != nil && p.delta.baseSize != len(data) {
+				// data is UTF-16 text decoded: the delta applies to its bytes.
+				hashes := lh.hashes
+				if hashes == nil {
+					hashes = hashLines(data).hashes
+				}
+				if !markUTF16Prior(fresh, hashes, data, p.delta) {
+					return whole, nil
+				}
+				continue
+			}
 			if p.delta != nil {
 				if !markCopied(fresh, lh.starts, data, p.delta) || !markAssembled(fresh, lh.starts, data, p.delta) {
 					return whole, nil
@@ -393,4 +405,30 @@ func changedRegions(fresh []bool, starts []int32, size int) []leak.Region {
 		i = j + 1
 	}
 	return out
+}
+
+// markUTF16Prior compares text, a blob's UTF-16 content decoded, with the
+// version it replaced, stored as a delta d against the blob's bytes: it
+// encodes text again (little-endian, as Windows writes, then big-endian),
+// rebuilds the older version from d, decodes it and compares the lines.
+// Encoding again gives the blob's bytes back unless it held invalid
+// sequences; then the older version rebuilt is not text, or its lines do
+// not match, and more is scanned, never less. It returns false when
+// neither encoding fits d.
+func markUTF16Prior(fresh []bool, hashes []uint64, text []byte, d *priorDelta) bool {
+	for _, order := range []binary.AppendByteOrder{binary.LittleEndian, binary.BigEndian} {
+		raw := encodeUTF16(text, order)
+		if len(raw) != d.baseSize {
+			continue
+		}
+		prior, err := applyDelta(raw, d.raw)
+		if err != nil {
+			continue
+		}
+		if ptext, ok := DecodeUTF16(prior); ok {
+			markOld(fresh, hashes, hashLines(ptext).hashes)
+			return true
+		}
+	}
+	return false
 }

@@ -360,7 +360,14 @@ func (r *packReader) readBlobAt(pos objectPos, limit int64) (data []byte, size i
 	case typ != objBlob:
 		return nil, size, "binary", true
 	case IsBinary(data):
-		return nil, size, "binary", true
+		text, ok := DecodeUTF16(data)
+		if !ok {
+			return nil, size, "binary", true
+		}
+		// Compared through line hashes of the text, never through the
+		// delta of its bytes.
+		r.lastDelta = nil
+		return text, size, "", true
 	}
 	return data, size, "", true
 }

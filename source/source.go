@@ -151,6 +151,7 @@ func (s *Reader) Stats() Stats { return s.c.stats() }
 // so memory stays bounded whatever its size.
 func (s *Reader) Chunks(ctx context.Context) iter.Seq2[leak.Chunk, error] {
 	return func(yield func(leak.Chunk, error) bool) {
+		in := utf16Stream(s.R)
 		buf := make([]byte, 0, ChunkSize+Overlap)
 		var offset int64
 		pos := position{line: 1, col: 1}
@@ -160,7 +161,7 @@ func (s *Reader) Chunks(ctx context.Context) iter.Seq2[leak.Chunk, error] {
 			if ctx.Err() != nil {
 				return
 			}
-			n, err := io.ReadFull(s.R, buf[len(buf):ChunkSize])
+			n, err := io.ReadFull(in, buf[len(buf):ChunkSize])
 			buf = buf[:len(buf)+n]
 			if err == io.EOF || err == io.ErrUnexpectedEOF {
 				eof = true
