@@ -144,7 +144,8 @@ const lookahead = 32
 // markOld clears fresh[i] for each line i of c that is a line of parent p.
 // It walks both in order, as a diff would (cheap: blobs and their parents
 // mostly agree line by line), then looks up the lines still fresh among
-// the parent's lines that the walk did not pair, in a hash set.
+// the parent's lines that the walk did not pair, in a multiset: each
+// unpaired line of the parent pairs with one line of c.
 func markOld(fresh []bool, c, p []uint64) {
 	paired := make([]bool, len(p))
 	i, j := 0, 0
@@ -182,18 +183,21 @@ func markOld(fresh []bool, c, p []uint64) {
 	if len(rest) == 0 {
 		return
 	}
+	// Lines moved: each old copy left pairs with one line still fresh (one
+	// more copy of a line is new).
 	set := newLineSet(rest)
 	for i, h := range c {
-		if fresh[i] && set.has(h) {
+		if fresh[i] && set.take(h) {
 			fresh[i] = false
 		}
 	}
 }
 
-// lineSet is a set of line hashes: open addressing, linear probing.
+// lineSet is a multiset of line hashes: open addressing, linear probing.
 type lineSet struct {
-	slots []uint64 // 0 is empty (a hash of 0 is stored as 1)
-	mask  uint64
+	slots  []uint64 // 0 is empty (a hash of 0 is stored as 1)
+	counts []int32  // copies of slots[i] not taken yet
+	mask   uint64
 }
 
 func newLineSet(hashes []uint64) *lineSet {
@@ -201,7 +205,7 @@ func newLineSet(hashes []uint64) *lineSet {
 	for n < 2*len(hashes) {
 		n <<= 1
 	}
-	s := &lineSet{slots: make([]uint64, n), mask: uint64(n - 1)}
+	s := &lineSet{slots: make([]uint64, n), counts: make([]int32, n), mask: uint64(n - 1)}
 	for _, h := range hashes {
 		s.add(h)
 	}
@@ -215,21 +219,27 @@ func (s *lineSet) add(h uint64) {
 	for i := h & s.mask; ; i = (i + 1) & s.mask {
 		switch s.slots[i] {
 		case h:
+			s.counts[i]++
 			return
 		case 0:
-			s.slots[i] = h
+			s.slots[i], s.counts[i] = h, 1
 			return
 		}
 	}
 }
 
-func (s *lineSet) has(h uint64) bool {
+// take removes one copy of h, and reports whether there was one.
+func (s *lineSet) take(h uint64) bool {
 	if h == 0 {
 		h = 1
 	}
 	for i := h & s.mask; ; i = (i + 1) & s.mask {
 		switch s.slots[i] {
 		case h:
+			if s.counts[i] == 0 {
+				return false
+			}
+			s.counts[i]--
 			return true
 		case 0:
 			return false

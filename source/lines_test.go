@@ -117,6 +117,20 @@ func TestMarkOldMovedBlock(t *testing.T) {
 	}
 }
 
+// One more copy of a line is new: the parent's one copy, unpaired by the
+// walk, pairs with one line of the child, not with every copy.
+func TestMarkOldOneMoreCopy(t *testing.T) {
+	parent := []string{"secret", "alpha"}
+	child := []string{"alpha", "x", "secret", "secret"}
+	c := hashLines([]byte(joinLines(child, true))).hashes
+	p := hashLines([]byte(joinLines(parent, true))).hashes
+	fresh := slices.Repeat([]bool{true}, len(c))
+	markOld(fresh, c, p)
+	if n := len(slices.DeleteFunc(slices.Clone(fresh), func(f bool) bool { return !f })); n != 2 || !fresh[1] || fresh[2] == fresh[3] {
+		t.Errorf("fresh %v, want x and one of the two copies", fresh)
+	}
+}
+
 func TestChangedRegions(t *testing.T) {
 	// 20 lines of 10 bytes each ("line 00xx\n").
 	var b strings.Builder
