@@ -809,7 +809,8 @@ func markCopied(fresh []bool, starts []int32, data []byte, d *priorDelta) bool {
 // markAssembled clears fresh[i] for lines of data still fresh after
 // markCopied that are lines of the replaced version d all the same: put
 // together from pieces (the start of one line of data and the rest of
-// another, an insert and a copy), or inserted. Those are the replaced
+// another, an insert and a copy), or inserted, or copied from a line of
+// data that another of its lines was copied from too. Those are the replaced
 // version's lines that markCopied does not see (it knows lines copied
 // whole); they lie where d's instructions meet, or inside an insert: few,
 // and only they are rebuilt and hashed. Each pairs with one fresh line of
@@ -826,14 +827,36 @@ func markAssembled(fresh []bool, starts []int32, data []byte, d *priorDelta) boo
 	if err != nil {
 		return false
 	}
+	// Copies whose bytes of data another copy takes too: only lines they
+	// copy whole can be lines of data copied twice (rare; counted below).
+	shared := make([]bool, len(d.ops))
+	byOff := make([]int, 0, len(d.ops))
+	for k, op := range d.ops {
+		if op.copy {
+			byOff = append(byOff, k)
+		}
+	}
+	slices.SortFunc(byOff, func(a, b int) int { return cmp.Compare(d.ops[a].off, d.ops[b].off) })
+	reach, last := -1, -1 // the farthest end so far, and the copy that reaches it
+	for _, k := range byOff {
+		if op := d.ops[k]; op.off < reach {
+			shared[k], shared[last] = true, true
+		}
+		if end := d.ops[k].off + d.ops[k].n; end > reach {
+			reach, last = end, k
+		}
+	}
 	count := map[uint64]int{}
-	var cur []byte   // the replaced version's current line, so far
-	started := false // cur has begun
-	whole := false   // cur so far is data's bytes from one of its line starts, copied in one run
-	prevEnd := -1    // where in data the previous instruction's copy ended (-1: an insert)
-	for len(ops) > 0 {
+	copies := map[int]int{} // lines of data copied whole by shared copies, by offset: how many times
+	var cur []byte          // the replaced version's current line, so far
+	started := false        // cur has begun
+	whole := false          // cur so far is data's bytes from one of its line starts, copied in one run
+	wholeFrom := 0          // where in data that line starts
+	twice := false          // ... and a shared copy took part of it
+	prevEnd := -1           // where in data the previous instruction's copy ended (-1: an insert)
+	for k := 0; len(ops) > 0; k++ {
 		op, inserted, next, ok := nextDeltaOp(ops, len(data))
-		if !ok {
+		if !ok || k >= len(d.ops) {
 			return false
 		}
 		ops = next
@@ -845,18 +868,24 @@ func markAssembled(fresh []bool, starts []int32, data []byte, d *priorDelta) boo
 			// The line goes on: still one run if this copy carries on
 			// where the last one ended in data, as markCopied merges them.
 			whole = whole && base >= 0 && base == prevEnd
+			twice = twice || shared[k]
 		}
 		for pos := 0; pos < len(src); {
 			if !started {
 				started, cur = true, cur[:0]
 				whole = base >= 0 && (base+pos == 0 || data[base+pos-1] == '\n')
+				wholeFrom, twice = base+pos, shared[k]
 			}
 			nl := bytes.IndexByte(src[pos:], '\n')
 			if nl < 0 {
 				cur = append(cur, src[pos:]...)
 				break
 			}
-			if !whole {
+			if whole {
+				if twice {
+					copies[wholeFrom]++
+				}
+			} else {
 				cur = append(cur, src[pos:pos+nl]...)
 				count[maphash.Bytes(lineSeed, cur)]++
 			}
@@ -869,6 +898,14 @@ func markAssembled(fresh []bool, starts []int32, data []byte, d *priorDelta) boo
 	}
 	if started {
 		count[maphash.Bytes(lineSeed, cur)]++ // a last line without a line break
+	}
+	// A line of data copied n times is n lines of the replaced version;
+	// markCopied cleared one line of data for them.
+	for from, n := range copies {
+		if n > 1 {
+			end := bytes.IndexByte(data[from:], '\n')
+			count[maphash.Bytes(lineSeed, data[from:from+end])] += n - 1
+		}
 	}
 	for i, f := range fresh {
 		if !f {

@@ -567,8 +567,43 @@ func TestGitRangeDeltaFromPieces(t *testing.T) {
 // copies whole. Together they leave fresh exactly what comparing the
 // lines leaves, on random edits of random files packed by git.
 func TestMarkAssembledMatchesLines(t *testing.T) {
-	r := newTestRepo(t)
-	versions := evolveFile(r, 21, 300, 30)
+	t.Run("distinct lines", func(t *testing.T) {
+		r := newTestRepo(t)
+		checkMarkAssembled(t, r, evolveFile(r, 21, 300, 30))
+	})
+	t.Run("repeated lines", func(t *testing.T) {
+		// Lines from a small vocabulary: the deltas copy one line of the
+		// newer version to several places of the older one.
+		r := newTestRepo(t)
+		rng := rand.New(rand.NewPCG(5, 6))
+		vocab := []string{"password = \"Vq7#Zq8rT2mXw4Lp\"", "[section]", "", "name = x", "enabled = true"}
+		var lines []string
+		for range 120 {
+			lines = append(lines, vocab[rng.IntN(len(vocab))])
+		}
+		var versions []string
+		for c := range 30 {
+			for range 1 + rng.IntN(5) {
+				i := rng.IntN(len(lines))
+				switch rng.IntN(3) {
+				case 0:
+					lines = slices.Insert(lines, i, vocab[rng.IntN(len(vocab))])
+				case 1:
+					lines = slices.Delete(lines, i, i+1)
+				default:
+					lines[i] = fmt.Sprintf("changed %d", c)
+				}
+			}
+			text := strings.Join(lines, "\n") + "\n"
+			versions = append(versions, text)
+			r.write("f.txt", text)
+			r.commit(fmt.Sprintf("c%d", c))
+		}
+		checkMarkAssembled(t, r, versions)
+	})
+}
+
+func checkMarkAssembled(t *testing.T, r *testRepo, versions []string) {
 	r.git("repack", "-adq", "--depth=50", "--window=50")
 	store := (&Git{Dir: r.dir}).openObjectStore(t.Context())
 	if store == nil {
