@@ -199,13 +199,11 @@ func (s *Dir) file(ctx context.Context, fsys fs.FS, p, rel string, info fs.FileI
 		s.c.tooLarge.Add(1)
 		return true
 	}
-	if IsBinary(data) {
-		text, ok := DecodeUTF16(data)
-		if !ok {
-			s.c.binary.Add(1)
-			return true
-		}
+	if text, ok := DecodeUTF16(data); ok {
 		data = text
+	} else if IsBinary(data) {
+		s.c.binary.Add(1)
+		return true
 	}
 	s.c.files.Add(1)
 	s.c.bytes.Add(int64(len(data)))

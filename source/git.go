@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -984,7 +985,7 @@ func (g *Git) read(ctx context.Context, l *listing, yield func(leak.Chunk, error
 	d := &delivery{g: g, l: l, yield: yield, places: places, diff: diff,
 		state: make([]uint8, len(l.blobs)), lines: make([]*priorLines, len(l.blobs)), hashed: make([]bool, len(l.blobs)),
 		published: make([]bool, len(l.blobs)),
-		held:      map[int32]*heldBlob{}, waiting: map[int32][]int32{}}
+		held:      map[int32]*heldBlob{}, waiting: map[int32][]int32{}, order: map[int32]binary.AppendByteOrder{}}
 	todo := make([]int32, 0, listed)
 	for i := range listed {
 		b := &l.blobs[i]
@@ -1239,8 +1240,9 @@ type delivery struct {
 	places func(*blobEntry) (leak.Origin, []leak.Origin)
 	diff   diffPlan
 	state  []uint8
-	lines  []*priorLines // per blob: its lines, for its children
-	hashed []bool        // per blob: its lines came from a lines-only chunk
+	lines  []*priorLines                    // per blob: its lines, for its children
+	order  map[int32]binary.AppendByteOrder // blobs whose data is UTF-16 decoded
+	hashed []bool                           // per blob: its lines came from a lines-only chunk
 	// published, per blob: its priorLines holds its delta against its
 	// only child, published when it was read.
 	published []bool
@@ -1281,6 +1283,9 @@ type blobRead struct {
 	size   int64
 	status string
 	err    error
+	// order is set when data is the blob's UTF-16 decoded: the byte
+	// order that encodes it back (see markUTF16Prior).
+	order binary.AppendByteOrder
 	// delta, when set, is the blob as a delta against its only child,
 	// which is compared with it through the delta (markCopied, markAssembled).
 	delta *priorDelta
@@ -1351,6 +1356,9 @@ func (d *delivery) deliver(r blobRead) bool {
 	}
 	g.c.files.Add(1)
 	g.c.bytes.Add(r.size)
+	if r.order != nil {
+		d.order[r.i] = r.order
+	}
 	ps := d.diff.of(r.i)
 	missing := 0
 	for _, p := range ps {
@@ -1390,7 +1398,7 @@ func (d *delivery) deliver(r blobRead) bool {
 // them), and emits the blobs that waited only for them.
 func (d *delivery) linesOnly(i int32, data []byte) bool {
 	if own := d.lines[i]; own != nil {
-		if !d.send(leak.Chunk{Data: data, Narrow: narrower(data, own, false, nil, false)}, nil) {
+		if !d.send(leak.Chunk{Data: data, Narrow: narrower(data, own, false, nil, false, nil)}, nil) {
 			return false
 		}
 	}
@@ -1416,7 +1424,8 @@ func (d *delivery) emit(i int32, data []byte, compare bool) bool {
 		c := leak.Chunk{Data: data, Blob: d.key(i)}
 		c.Origin, c.Also = d.places(&d.l.blobs[i])
 		if own != nil || len(parents) > 0 {
-			c.Narrow = narrower(data, own, hashed, parents, true)
+			c.Narrow = narrower(data, own, hashed, parents, true, d.order[i])
+			delete(d.order, i)
 		}
 		if !d.send(c, nil) {
 			return false
@@ -1573,7 +1582,7 @@ func (g *Git) readPart(ctx context.Context, l *listing, store *objectStore, todo
 			if c, ok := store.onlyChild[i]; ok && status == "" {
 				delta, _ = r.lastDeltaAgainst(store.blobPos[c])
 			}
-			if !got(blobRead{i: i, data: data, size: size, status: status, delta: delta}) {
+			if !got(blobRead{i: i, data: data, size: size, status: status, delta: delta, order: r.lastOrder}) {
 				return
 			}
 		}
@@ -1671,7 +1680,8 @@ func (g *Git) catFile(ctx context.Context, l *listing, todo []int32, limit int64
 		if hashOnly(i) {
 			lines = &lineHashes{}
 		}
-		data, size, status, err := readObject(out, l.blobHex(i), limit, lines)
+		var order binary.AppendByteOrder
+		data, size, status, err := readObject(out, l.blobHex(i), limit, lines, &order)
 		if err != nil {
 			_ = finish()
 			if parent.Err() != nil {
@@ -1682,7 +1692,7 @@ func (g *Git) catFile(ctx context.Context, l *listing, todo []int32, limit int64
 		if status != "" {
 			lines = nil
 		}
-		if !got(blobRead{i: i, data: data, lines: lines, size: size, status: status}) {
+		if !got(blobRead{i: i, data: data, lines: lines, size: size, status: status, order: order}) {
 			finish()
 			return -1, nil
 		}
@@ -1700,7 +1710,7 @@ func (g *Git) catFile(ctx context.Context, l *listing, todo []int32, limit int64
 //
 // With lines set, the content is not returned: its lines' hashes are
 // appended to lines instead (a parent read only to compare with).
-func readObject(r *bufio.Reader, id string, limit int64, lines *lineHashes) (data []byte, size int64, status string, err error) {
+func readObject(r *bufio.Reader, id string, limit int64, lines *lineHashes, decoded *binary.AppendByteOrder) (data []byte, size int64, status string, err error) {
 	hdr, err := r.ReadString('\n')
 	if err != nil {
 		return nil, 0, "", fmt.Errorf("reading %s: %w", id, io.ErrUnexpectedEOF)
@@ -1734,7 +1744,7 @@ func readObject(r *bufio.Reader, id string, limit int64, lines *lineHashes) (dat
 			return nil, 0, "", err
 		}
 		status = ""
-		if IsBinary(head) && hasUTF16BOM(head) {
+		if hasUTF16BOM(head) {
 			// UTF-16 text: its lines are those of its UTF-8 text, as
 			// when it is scanned.
 			data := make([]byte, size+1)
@@ -1745,8 +1755,12 @@ func readObject(r *bufio.Reader, id string, limit int64, lines *lineHashes) (dat
 				return nil, 0, "", fmt.Errorf("object %s: no newline after content", id)
 			}
 			text, ok := DecodeUTF16(data[:size])
-			if !ok {
+			switch {
+			case ok:
+			case IsBinary(head):
 				return nil, size, "binary", nil
+			default:
+				text = data[:size]
 			}
 			lines.hashes = append(lines.hashes, hashLines(text).hashes...) // (hashStream gives no starts either)
 			return nil, size, "", nil
@@ -1772,7 +1786,8 @@ func readObject(r *bufio.Reader, id string, limit int64, lines *lineHashes) (dat
 	if _, err := io.ReadFull(r, data[:head]); err != nil {
 		return nil, 0, "", err
 	}
-	if IsBinary(data[:head]) && !hasUTF16BOM(data[:head]) {
+	utf16 := hasUTF16BOM(data[:head])
+	if IsBinary(data[:head]) && !utf16 {
 		_, err := io.CopyN(io.Discard, r, size-head+1)
 		return nil, size, "binary", err
 	}
@@ -1782,12 +1797,14 @@ func readObject(r *bufio.Reader, id string, limit int64, lines *lineHashes) (dat
 	if data[size] != '\n' {
 		return nil, 0, "", fmt.Errorf("object %s: no newline after content", id)
 	}
-	if IsBinary(data[:head]) {
-		text, ok := DecodeUTF16(data[:size])
-		if !ok {
+	if utf16 {
+		if text, order, ok := decodeUTF16(data[:size]); ok {
+			*decoded = order
+			return text, size, "", nil
+		}
+		if IsBinary(data[:head]) {
 			return nil, size, "binary", nil
 		}
-		return text, size, "", nil
 	}
 	return data[:size], size, "", nil
 }

@@ -298,7 +298,7 @@ func (p *priorLines) release() {
 // (a lines-only chunk filled it before), in which case they are taken from
 // it. parents, when set, are the lines to compare with. scan says whether
 // the blob is scanned at all (a parent read only for its lines is not).
-func narrower(data []byte, own *priorLines, hashed bool, parents []*priorLines, scan bool) func() ([]leak.Region, func(start, end int) bool) {
+func narrower(data []byte, own *priorLines, hashed bool, parents []*priorLines, scan bool, utf16 binary.AppendByteOrder) func() ([]leak.Region, func(start, end int) bool) {
 	return func() (regions []leak.Region, keep func(start, end int) bool) {
 		whole := []leak.Region{{Start: 0, End: len(data), Line: 1}}
 		if !scan {
@@ -342,13 +342,13 @@ func narrower(data []byte, own *priorLines, hashed bool, parents []*priorLines, 
 			if pl == nil {
 				return whole, nil // a parent that could not be read: scan it all
 			}
-			if p.delta != nil && p.delta.baseSize != len(data) {
+			if p.delta != nil && utf16 != nil {
 				// data is UTF-16 text decoded: the delta applies to its bytes.
 				hashes := lh.hashes
 				if hashes == nil {
 					hashes = hashLines(data).hashes
 				}
-				if !markUTF16Prior(fresh, hashes, data, p.delta) {
+				if !markUTF16Prior(fresh, hashes, data, p.delta, utf16) {
 					return whole, nil
 				}
 				continue
@@ -417,28 +417,26 @@ func changedRegions(fresh []bool, starts []int32, size int) []leak.Region {
 	return out
 }
 
-// markUTF16Prior compares text, a blob's UTF-16 content decoded, with the
-// version it replaced, stored as a delta d against the blob's bytes: it
-// encodes text again (little-endian, as Windows writes, then big-endian),
-// rebuilds the older version from d, decodes it and compares the lines.
-// Encoding again gives the blob's bytes back unless it held invalid
-// sequences; then the older version rebuilt is not text, or its lines do
-// not match, and more is scanned, never less. It returns false when
-// neither encoding fits d.
-func markUTF16Prior(fresh []bool, hashes []uint64, text []byte, d *priorDelta) bool {
-	for _, order := range []binary.AppendByteOrder{binary.LittleEndian, binary.BigEndian} {
-		raw := encodeUTF16(text, order)
-		if len(raw) != d.baseSize {
-			continue
-		}
-		prior, err := applyDelta(raw, d.raw)
-		if err != nil {
-			continue
-		}
-		if ptext, ok := DecodeUTF16(prior); ok {
-			markOld(fresh, hashes, hashLines(ptext).hashes)
-			return true
-		}
+// markUTF16Prior compares text, a blob's UTF-16 content decoded from
+// bytes in order, with the version it replaced, stored as a delta d
+// against those bytes: it encodes text again, rebuilds the older version
+// from d, decodes it and compares the lines. Encoding again gives the
+// blob's bytes back unless they held invalid sequences; then the sizes
+// differ (false: scan it all), or the older version rebuilt is not text,
+// or its lines do not match: more is scanned, never less.
+func markUTF16Prior(fresh []bool, hashes []uint64, text []byte, d *priorDelta, order binary.AppendByteOrder) bool {
+	raw := encodeUTF16(text, order)
+	if len(raw) != d.baseSize {
+		return false
 	}
-	return false
+	prior, err := applyDelta(raw, d.raw)
+	if err != nil {
+		return false
+	}
+	ptext, ok := DecodeUTF16(prior)
+	if !ok {
+		return false
+	}
+	markOld(fresh, hashes, hashLines(ptext).hashes)
+	return true
 }

@@ -176,10 +176,10 @@ func TestNarrower(t *testing.T) {
 	lineStart := strings.Index(child, "key =")
 
 	own := newPriorLines(1)
-	if regions, _ := narrower([]byte(parent), own, false, nil, false)(); regions != nil {
+	if regions, _ := narrower([]byte(parent), own, false, nil, false, nil)(); regions != nil {
 		t.Fatalf("a lines-only chunk has regions %v", regions)
 	}
-	regions, keep := narrower([]byte(child), nil, false, []*priorLines{own}, true)()
+	regions, keep := narrower([]byte(child), nil, false, []*priorLines{own}, true, nil)()
 	if len(regions) != 1 || regions[0].Line != 14 || !strings.Contains(child[regions[0].Start:regions[0].End], "key =") {
 		t.Fatalf("regions %v", regions)
 	}
@@ -191,14 +191,14 @@ func TestNarrower(t *testing.T) {
 	}
 
 	same := newPriorLines(1)
-	narrower([]byte(parent), same, false, nil, false)()
-	if regions, keep := narrower([]byte(parent), nil, false, []*priorLines{same}, true)(); regions != nil || keep(0, 1) {
+	narrower([]byte(parent), same, false, nil, false, nil)()
+	if regions, keep := narrower([]byte(parent), nil, false, []*priorLines{same}, true, nil)(); regions != nil || keep(0, 1) {
 		t.Errorf("an unchanged blob: regions %v", regions)
 	}
 
 	gone := newPriorLines(1)
 	gone.fill(nil) // a parent that could not be read
-	if regions, keep := narrower([]byte(child), nil, false, []*priorLines{gone}, true)(); len(regions) != 1 || regions[0].End != len(child) || keep != nil {
+	if regions, keep := narrower([]byte(child), nil, false, []*priorLines{gone}, true, nil)(); len(regions) != 1 || regions[0].End != len(child) || keep != nil {
 		t.Errorf("a parent that could not be read: regions %v, want the whole blob", regions)
 	}
 }

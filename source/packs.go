@@ -318,6 +318,7 @@ type packReader struct {
 	// delta and the position of its base.
 	lastDelta []byte
 	lastBase  objectPos
+	lastOrder binary.AppendByteOrder // the last blob read was UTF-16 in this order, decoded
 }
 
 type cachedObject struct {
@@ -348,7 +349,7 @@ func (r *packReader) readBlobAt(pos objectPos, limit int64) (data []byte, size i
 			data, size, status, ok = nil, 0, "", false
 		}
 	}()
-	r.lastDelta = nil
+	r.lastDelta, r.lastOrder = nil, nil
 	typ, data, size, err := r.object(pos, limit, 0)
 	switch {
 	case errors.Is(err, errPackSkip) && typ == objBlob:
@@ -359,15 +360,15 @@ func (r *packReader) readBlobAt(pos objectPos, limit int64) (data []byte, size i
 		return nil, 0, "", false
 	case typ != objBlob:
 		return nil, size, "binary", true
-	case IsBinary(data):
-		text, ok := DecodeUTF16(data)
-		if !ok {
-			return nil, size, "binary", true
-		}
+	}
+	if text, order, ok := decodeUTF16(data); ok {
 		// Compared through line hashes of the text, never through the
 		// delta of its bytes.
-		r.lastDelta = nil
+		r.lastDelta, r.lastOrder = nil, order
 		return text, size, "", true
+	}
+	if IsBinary(data) {
+		return nil, size, "binary", true
 	}
 	return data, size, "", true
 }

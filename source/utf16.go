@@ -30,24 +30,35 @@ func utf16Decoder() transform.Transformer {
 // starts with the same mark) or to many invalid sequences is not text: ok
 // is false. Lines keep their numbers; columns count the decoded text.
 func DecodeUTF16(data []byte) (text []byte, ok bool) {
-	if !hasUTF16BOM(data) || len(data)%2 != 0 {
-		return nil, false
+	text, _, ok = decodeUTF16(data)
+	return text, ok
+}
+
+// decodeUTF16 is DecodeUTF16, and the byte order data was in (what
+// encodes text back to data: see markUTF16Prior).
+func decodeUTF16(data []byte) (text []byte, order binary.AppendByteOrder, ok bool) {
+	if !hasUTF16BOM(data) {
+		return nil, nil, false
+	}
+	order = binary.LittleEndian
+	if data[0] == 0xFE {
+		order = binary.BigEndian
 	}
 	out, _, err := transform.Bytes(utf16Decoder(), data)
 	if err != nil || !isText(out) {
-		return nil, false
+		return nil, nil, false
 	}
-	return out, true
+	return out, order, true
 }
 
 // isText reports whether decoded UTF-16 is text: no NUL character, and
-// at most one invalid sequence (U+FFFD) in a hundred characters.
+// one invalid sequence (U+FFFD) at most, or one in a hundred characters.
 func isText(out []byte) bool {
 	if bytes.IndexByte(out, 0) >= 0 {
 		return false
 	}
 	bad := bytes.Count(out, []byte(string(utf8.RuneError)))
-	return bad == 0 || bad*100 <= utf8.RuneCount(out)
+	return bad <= 1 || bad*100 <= utf8.RuneCount(out)
 }
 
 // utf16Stream returns r decoded to UTF-8 when it starts with a UTF-16 byte

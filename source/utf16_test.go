@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -28,6 +30,15 @@ func TestDecodeUTF16(t *testing.T) {
 			t.Errorf("big-endian %v: %q, %v", big, got, ok)
 		}
 	}
+	// A byte appended (echo >> file), or one lone surrogate: still text.
+	for name, data := range map[string][]byte{
+		"odd length":     append(utf16Of("plain\n", false), '\n'),
+		"lone surrogate": append(utf16Of("ab\n", false), 0x00, 0xD8),
+	} {
+		if got, ok := DecodeUTF16(data); !ok || !bytes.HasPrefix(got, []byte("ab\n")) && !bytes.HasPrefix(got, []byte("plain\n")) {
+			t.Errorf("%s: %q, %v", name, got, ok)
+		}
+	}
 	utf32 := []byte{0xFF, 0xFE, 0, 0, 'a', 0, 0, 0, '\n', 0, 0, 0}
 	surrogates := utf16Of("", false)
 	for range 50 {
@@ -35,7 +46,6 @@ func TestDecodeUTF16(t *testing.T) {
 	}
 	for name, data := range map[string][]byte{
 		"no byte order mark":  utf16Of("plain", false)[2:],
-		"odd length":          append(utf16Of("plain", false), 'x'),
 		"UTF-32":              utf32,
 		"NUL characters":      utf16Of("a\x00b", false),
 		"invalid sequences":   surrogates,
@@ -66,6 +76,22 @@ func TestUTF16Sources(t *testing.T) {
 	if !slices.Equal(got, []string{text}) || d.Stats().Binary != 0 {
 		t.Errorf("directory: %q, %+v", got, d.Stats())
 	}
+	// No NUL byte in its first 8000 bytes (Cyrillic), but a byte order
+	// mark: decoded all the same.
+	cyrillic := strings.Repeat("Привет ", 1200) + "\n" + text
+	if err := os.WriteFile(filepath.Join(dir, "profile.ps1"), utf16Of(cyrillic, false), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got = nil
+	for c, err := range (&Dir{Root: dir}).Chunks(context.Background()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(c.Data))
+	}
+	if !slices.Equal(got, []string{cyrillic}) {
+		t.Errorf("directory, no NUL byte early: %d chunks, %.40q", len(got), got)
+	}
 
 	r := &Reader{R: bytes.NewReader(utf16Of(text, true)), Name: "-"}
 	got = nil
@@ -84,26 +110,51 @@ func TestUTF16Sources(t *testing.T) {
 // edit is compared with the version before it like any file (the old
 // password is not taken for new), loose or packed, full or as a range.
 func TestGitUTF16(t *testing.T) {
-	v1 := "line one\npassword = \"Xk3#9vLq!2mZ8wRt\"\n"
-	v2 := "line one\npassword = \"Xk3#9vLq!2mZ8wRt\"\nline three\n"
-	r := newTestRepo(t)
-	r.write("profile.ps1", string(utf16Of(v1, false)))
-	first := r.commit("one")
-	r.write("profile.ps1", string(utf16Of(v2, false)))
-	second := r.commit("two")
-	for _, packed := range []bool{false, true} {
-		if packed {
-			r.git("gc", "-q")
-		}
-		full := scanGit(t, &Git{Dir: r.dir})
-		if diff := cmp.Diff([]string{"profile.ps1@" + first}, full.byContent(t, v1).Places); diff != "" {
-			t.Errorf("packed %v: first version (-want +got):\n%s", packed, diff)
-		}
-		for _, res := range []gitResult{full, scanGit(t, &Git{Dir: r.dir, Range: first + ".." + second})} {
-			b := res.byContent(t, v2)
-			if !slices.Equal(b.Kept, []bool{false, false, true}) {
-				t.Errorf("packed %v: second version kept %v, want only its new line", packed, b.Kept)
+	filler := ""
+	for i := range 40 {
+		filler += fmt.Sprintf("filler line %d\n", i)
+	}
+	// CJK text: two bytes a character in UTF-16 and three in UTF-8, so
+	// that, with the ASCII line, text and bytes have the same length.
+	cjk := strings.Repeat("漢", 69) + "\n" // 69 = the ASCII bytes of the second version + 2 (its byte order mark)
+	for _, c := range []struct {
+		name   string
+		v1, v2 string
+		big    bool
+		kept   []bool
+	}{
+		{"little-endian, a line added below", "line one\npassword = \"Xk3#9vLq!2mZ8wRt\"\n" + filler,
+			"line one\npassword = \"Xk3#9vLq!2mZ8wRt\"\n" + filler + "line three\n", false, nil},
+		{"big-endian, a line added above", "password = \"Vq7#Zq8rT2mXw4Lp\"\n" + filler,
+			"# a new first line\npassword = \"Vq7#Zq8rT2mXw4Lp\"\n" + filler, true, nil},
+		{"as many bytes as text", cjk + strings.Repeat("ab\n", 12),
+			cjk + "password = \"Qw8#Zt5nLp2xRv7k\"\n" + strings.Repeat("ab\n", 12), false, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newTestRepo(t)
+			r.write("profile.ps1", string(utf16Of(c.v1, c.big)))
+			first := r.commit("one")
+			r.write("profile.ps1", string(utf16Of(c.v2, c.big)))
+			second := r.commit("two")
+			// Only the line the second version adds is new.
+			want := hashLines([]byte(c.v2)).hashes
+			old := hashLines([]byte(c.v1)).hashes
+			kept := slices.Repeat([]bool{true}, len(want))
+			markOld(kept, want, old)
+			for _, packed := range []bool{false, true} {
+				if packed {
+					r.git("repack", "-adfq", "--depth=50", "--window=250")
+				}
+				full := scanGit(t, &Git{Dir: r.dir})
+				if diff := cmp.Diff([]string{"profile.ps1@" + first}, full.byContent(t, c.v1).Places); diff != "" {
+					t.Errorf("packed %v: first version (-want +got):\n%s", packed, diff)
+				}
+				for _, res := range []gitResult{full, scanGit(t, &Git{Dir: r.dir, Range: first + ".." + second})} {
+					if b := res.byContent(t, c.v2); !slices.Equal(b.Kept, kept) {
+						t.Errorf("packed %v: second version kept %v, want %v", packed, b.Kept, kept)
+					}
+				}
 			}
-		}
+		})
 	}
 }
