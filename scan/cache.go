@@ -40,10 +40,11 @@ type Cache struct {
 	names   map[string]string // interned path classes
 	dirty   bool
 	seen    map[string]bool // entries this scan used or made (see Prune)
-	// Repo names the repository scanned, recorded in the file: Prune
-	// drops nothing from a cache last saved for another one.
-	Repo      string
-	savedRepo string
+	// Repo names the repository scanned. The file records every
+	// repository that used it: Prune drops nothing from a cache that
+	// another repository used too.
+	Repo  string
+	repos []string // as the file records them
 	// Reset says why an existing cache file was discarded ("" if it was
 	// not): another rule set, or an unreadable file.
 	Reset string
@@ -102,7 +103,8 @@ type cachedFinding struct {
 // cacheMagic heads the file. Version 2: a blob compared with the version of
 // its file that it replaced is keyed "<blob>^<parent prefix>..." (what it reports
 // depends on its parents), and its entry holds only what it added.
-// Version 3: the second line is "repo <quoted path>" (see Prune), and the
+// Version 3: the second line is "repos" and the quoted paths of the
+// repositories that used the cache (see Prune), and the
 // file ends with "end <number of entry lines> <CRC-32C of
 // the lines before, hex>", so that a file cut short or damaged is known (a
 // line "<blob> <class>" cut before its findings would read as clean).
@@ -187,9 +189,19 @@ func OpenCache(path, version string, set *rules.Set) (*Cache, error) {
 		c.Reset = "damaged (cut short)"
 		return c, nil
 	}
-	q, ok := strings.CutPrefix(strings.TrimSuffix(repo, "\n"), "repo ")
-	if c.savedRepo, err = strconv.Unquote(q); !ok || err != nil {
-		c.Reset = "damaged (line 2: no repository)"
+	list, ok := strings.CutPrefix(strings.TrimSuffix(repo, "\n"), "repos")
+	for ok && list != "" {
+		var q string
+		if q, err = strconv.QuotedPrefix(strings.TrimPrefix(list, " ")); err != nil {
+			break
+		}
+		name, _ := strconv.Unquote(q)
+		c.repos = append(c.repos, name)
+		list = strings.TrimPrefix(strings.TrimPrefix(list, " "), q)
+	}
+	if !ok || err != nil {
+		c.repos = nil
+		c.Reset = "damaged (line 2: no repositories)"
 		return c, nil
 	}
 	lines := 0
@@ -387,13 +399,15 @@ func (c *Cache) forget(blob string) {
 // Prune drops the entries that this scan neither used nor made: after a
 // whole history was scanned, they are blobs no ref reaches any more (a
 // rewritten history's), whose raw secrets should not outlive them here.
-// A cache last saved for another repository (one file shared by several)
+// A cache that another repository used too (one file shared by several)
 // is left whole: its other entries may be that repository's.
 func (c *Cache) Prune() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.savedRepo != "" && c.savedRepo != c.Repo {
-		return
+	for _, r := range c.repos {
+		if r != c.Repo {
+			return
+		}
 	}
 	for id := range c.entries {
 		if !c.seen[id] {
@@ -419,7 +433,15 @@ func (c *Cache) Save() error {
 	defer os.Remove(tmp.Name())
 	sum := crc32.New(castagnoli)
 	w := bufio.NewWriterSize(io.MultiWriter(tmp, sum), 1<<20)
-	fmt.Fprintf(w, "%s %s\nrepo %s\n", cacheMagic, c.version, strconv.Quote(c.Repo))
+	repos := c.repos
+	if !slices.Contains(repos, c.Repo) {
+		repos = append(slices.Clip(repos), c.Repo)
+	}
+	fmt.Fprintf(w, "%s %s\nrepos", cacheMagic, c.version)
+	for _, r := range repos {
+		fmt.Fprintf(w, " %s", strconv.Quote(r))
+	}
+	w.WriteByte('\n')
 	ids := make([]string, 0, len(c.entries))
 	for id := range c.entries {
 		ids = append(ids, id)

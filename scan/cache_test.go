@@ -248,35 +248,52 @@ func TestCacheNotACache(t *testing.T) {
 	}
 }
 
-// Prune drops the blobs a scan did not use, unless the cache was last
-// saved for another repository.
+// Prune drops the blobs a scan did not use, unless another repository
+// used the cache too.
 func TestCachePrune(t *testing.T) {
 	t.Parallel()
-	file, _ := savedCache(t) // for /srv/one
 	det := pathDetector(t)
-	c, err := OpenCache(file, "v1", det.Rules())
-	if err != nil || c.Len() != 3 {
-		t.Fatalf("%v, %d blobs", err, c.Len())
+	open := func(file, repo string) *Cache {
+		t.Helper()
+		c, err := OpenCache(file, "v1", det.Rules())
+		if err != nil || c.Reset != "" {
+			t.Fatalf("%v, %q", err, c.Reset)
+		}
+		c.Repo = repo
+		return c
 	}
-	c.Repo = "/srv/other"
-	c.Prune()
-	c.dirty = true
-	if err := c.Save(); err != nil {
-		t.Fatal(err)
+	save := func(c *Cache) {
+		t.Helper()
+		c.dirty = true
+		if err := c.Save(); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if c, err = OpenCache(file, "v1", det.Rules()); err != nil || c.Reset != "" || c.Len() != 3 {
-		t.Fatalf("pruned for another repository: %v, %q, %d blobs, want 3", err, c.Reset, c.Len())
-	}
-	c.Repo = "/srv/other" // the repository it was saved for now
-	if !c.Known("2222222222222222222222222222222222222222", []leak.Origin{{Path: "x.txt"}}) {
+	const clean = "2222222222222222222222222222222222222222"
+	// Used by /srv/one only: pruned.
+	file, _ := savedCache(t) // for /srv/one
+	c := open(file, "/srv/one")
+	if !c.Known(clean, []leak.Origin{{Path: "x.txt"}}) {
 		t.Fatal("clean blob not known")
 	}
 	c.Prune()
-	if err := c.Save(); err != nil {
-		t.Fatal(err)
+	save(c)
+	if c := open(file, "/srv/one"); c.Len() != 1 {
+		t.Errorf("after Prune: %d blobs, want 1", c.Len())
 	}
-	if c, err = OpenCache(file, "v1", det.Rules()); err != nil || c.Reset != "" || c.Len() != 1 {
-		t.Errorf("after Prune: %v, %q, %d blobs, want 1", err, c.Reset, c.Len())
+	// Used by /srv/o \"th\" er too: never pruned, whoever scans next.
+	file, _ = savedCache(t)
+	c = open(file, "/srv/o \"th\" er")
+	c.Prune()
+	save(c)
+	for _, repo := range []string{"/srv/one", "/srv/one", "/srv/o \"th\" er"} {
+		c = open(file, repo)
+		c.Known(clean, []leak.Origin{{Path: "x.txt"}})
+		c.Prune()
+		save(c)
+		if c := open(file, repo); c.Len() != 3 {
+			t.Errorf("shared cache pruned by %s: %d blobs, want 3", repo, c.Len())
+		}
 	}
 }
 
