@@ -281,7 +281,7 @@ func TestCachePrune(t *testing.T) {
 	if c := open(file, "/srv/one"); c.Len() != 1 {
 		t.Errorf("after Prune: %d blobs, want 1", c.Len())
 	}
-	// Used by /srv/o \"th\" er too: never pruned, whoever scans next.
+	// Used by another repository too (a path with quotes and spaces): never pruned, whoever scans next.
 	file, _ = savedCache(t)
 	c = open(file, "/srv/o \"th\" er")
 	c.Prune()
