@@ -585,7 +585,7 @@ func deltaHeader(delta []byte) (base, target int64, ops []byte, err error) {
 // insert of n bytes, the last of which is last.
 type deltaOp struct {
 	copy   bool
-	off, n int
+	off, n int // a copy's offset in the base; an insert's offset in the delta (priorDelta.raw)
 	last   byte
 }
 
@@ -650,6 +650,9 @@ func parseDelta(delta []byte) (*priorDelta, bool) {
 		op, _, rest, ok := nextDeltaOp(ops, d.baseSize)
 		if !ok {
 			return nil, false
+		}
+		if !op.copy {
+			op.off = len(delta) - len(ops) + 1 // its bytes, in raw
 		}
 		d.ops = append(d.ops, op)
 		ops = rest
@@ -824,90 +827,54 @@ func markAssembled(fresh []bool, starts []int32, data []byte, d *priorDelta) boo
 	if !slices.Contains(fresh, true) {
 		return true
 	}
-	_, _, ops, err := deltaHeader(d.raw)
-	if err != nil {
-		return false
-	}
 	// Copies whose bytes of data another copy takes too: only lines they
 	// copy whole can be lines of data copied twice (rare; counted below).
-	shared := make([]bool, len(d.ops))
-	byOff := make([]int, 0, len(d.ops))
-	for k, op := range d.ops {
-		if op.copy {
-			byOff = append(byOff, k)
-		}
-	}
-	slices.SortFunc(byOff, func(a, b int) int { return cmp.Compare(d.ops[a].off, d.ops[b].off) })
+	// Copies mostly go forward through data: sorting is needed only when
+	// one goes back.
+	var shared []bool
 	reach, last := -1, -1 // the farthest end so far, and the copy that reaches it
-	for _, k := range byOff {
-		if op := d.ops[k]; op.off < reach {
+	sorted := true
+	for k, op := range d.ops {
+		if !op.copy {
+			continue
+		}
+		if op.off < reach {
+			if last >= 0 && d.ops[last].off > op.off {
+				sorted = false
+				break
+			}
+			if shared == nil {
+				shared = make([]bool, len(d.ops))
+			}
 			shared[k], shared[last] = true, true
 		}
-		if end := d.ops[k].off + d.ops[k].n; end > reach {
+		if end := op.off + op.n; end > reach {
 			reach, last = end, k
 		}
 	}
-	count := map[uint64]int{}
-	copies := map[int]int{} // lines of data copied whole by shared copies, by offset: how many times
-	var cur []byte          // the replaced version's current line, so far
-	started := false        // cur has begun
-	whole := false          // cur so far is data's bytes from one of its line starts, copied in one run
-	wholeFrom := 0          // where in data that line starts
-	twice := false          // ... and a shared copy took part of it
-	prevEnd := -1           // where in data the previous instruction's copy ended (-1: an insert)
-	for k := 0; len(ops) > 0; k++ {
-		op, inserted, next, ok := nextDeltaOp(ops, len(data))
-		if !ok || k >= len(d.ops) {
-			return false
-		}
-		ops = next
-		src, base := inserted, -1
-		if op.copy {
-			src, base = data[op.off:op.off+op.n], op.off
-		}
-		if started {
-			// The line goes on: still one run if this copy carries on
-			// where the last one ended in data, as markCopied merges them.
-			whole = whole && base >= 0 && base == prevEnd
-			twice = twice || shared[k]
-		}
-		for pos := 0; pos < len(src); {
-			if !started {
-				started, cur = true, cur[:0]
-				whole = base >= 0 && (base+pos == 0 || data[base+pos-1] == '\n')
-				wholeFrom, twice = base+pos, shared[k]
+	if !sorted {
+		shared = make([]bool, len(d.ops))
+		byOff := make([]int, 0, len(d.ops))
+		for k, op := range d.ops {
+			if op.copy {
+				byOff = append(byOff, k)
 			}
-			nl := bytes.IndexByte(src[pos:], '\n')
-			if nl < 0 {
-				cur = append(cur, src[pos:]...)
-				break
-			}
-			if whole {
-				if twice {
-					copies[wholeFrom]++
-				}
-			} else {
-				cur = append(cur, src[pos:pos+nl]...)
-				count[maphash.Bytes(lineSeed, cur)]++
-			}
-			started, pos = false, pos+nl+1
 		}
-		prevEnd = -1
-		if op.copy {
-			prevEnd = op.off + op.n
+		slices.SortFunc(byOff, func(a, b int) int { return cmp.Compare(d.ops[a].off, d.ops[b].off) })
+		reach, last = -1, -1
+		for _, k := range byOff {
+			if op := d.ops[k]; op.off < reach {
+				shared[k], shared[last] = true, true
+			}
+			if end := d.ops[k].off + d.ops[k].n; end > reach {
+				reach, last = end, k
+			}
 		}
 	}
-	if started {
-		count[maphash.Bytes(lineSeed, cur)]++ // a last line without a line break
-	}
-	// A line of data copied n times is n lines of the replaced version;
-	// markCopied cleared one line of data for them.
-	for from, n := range copies {
-		if n > 1 {
-			end := bytes.IndexByte(data[from:], '\n')
-			count[maphash.Bytes(lineSeed, data[from:from+end])] += n - 1
-		}
-	}
+	isShared := func(k int) bool { return shared != nil && shared[k] }
+	// The fresh lines by content: each line of the replaced version that
+	// the walk below rebuilds takes the first of those with its content.
+	byHash := map[uint64][]int32{}
 	for i, f := range fresh {
 		if !f {
 			continue
@@ -916,11 +883,93 @@ func markAssembled(fresh []bool, starts []int32, data []byte, d *priorDelta) boo
 		if i+1 < len(starts) {
 			e = int(starts[i+1])
 		}
-		line := bytes.TrimSuffix(data[starts[i]:e], []byte{'\n'})
-		if h := maphash.Bytes(lineSeed, line); count[h] > 0 {
-			count[h]--
-			fresh[i] = false
+		h := maphash.Bytes(lineSeed, bytes.TrimSuffix(data[starts[i]:e], []byte{'\n'}))
+		byHash[h] = append(byHash[h], int32(i))
+	}
+	pair := func(h uint64, n int) {
+		for list := byHash[h]; n > 0 && len(list) > 0; n-- {
+			fresh[list[0]] = false
+			list = list[1:]
+			byHash[h] = list
 		}
+	}
+	var dups []int   // offsets in data of lines that shared copies copy whole
+	var cur []byte   // the replaced version's current line, so far, unless whole
+	started := false // a line of the replaced version has begun
+	whole := false   // it is so far data[wholeFrom:], from a line start, copied in one run
+	wholeFrom := 0
+	twice := false // ... and a shared copy took part of it
+	prevEnd := -1  // where in data the previous instruction's copy ended (-1: an insert)
+	for k, op := range d.ops {
+		src, base := data, op.off
+		if !op.copy {
+			src, base = d.raw, -1
+		}
+		src = src[op.off : op.off+op.n]
+		if started {
+			// The line goes on: still one run if this copy carries on
+			// where the last one ended in data, as markCopied merges them.
+			if whole && (base < 0 || base != prevEnd) {
+				cur, whole = append(cur[:0], data[wholeFrom:prevEnd]...), false
+			}
+			twice = twice || isShared(k)
+		}
+		for pos := 0; pos < len(src); {
+			if !started {
+				started, cur = true, cur[:0]
+				whole = base >= 0 && (base+pos == 0 || data[base+pos-1] == '\n')
+				wholeFrom, twice = base+pos, isShared(k)
+			}
+			nl := bytes.IndexByte(src[pos:], '\n')
+			if nl < 0 {
+				if !whole {
+					cur = append(cur, src[pos:]...)
+				}
+				break
+			}
+			if whole {
+				if twice {
+					dups = append(dups, wholeFrom)
+				}
+			} else {
+				cur = append(cur, src[pos:pos+nl]...)
+				pair(maphash.Bytes(lineSeed, cur), 1)
+			}
+			started, pos = false, pos+nl+1
+			if base >= 0 && !isShared(k) {
+				// What follows in this copy up to its last line break is
+				// whole lines of data, each after a line break it copies
+				// too: markCopied's. Skip them.
+				if last := bytes.LastIndexByte(src[pos:], '\n'); last >= 0 {
+					pos += last + 1
+				}
+			}
+		}
+		prevEnd = -1
+		if op.copy {
+			prevEnd = op.off + op.n
+		}
+	}
+	if started { // a last line without a line break
+		if whole {
+			cur = data[wholeFrom:prevEnd]
+		}
+		pair(maphash.Bytes(lineSeed, cur), 1)
+	}
+	// A line of data copied n times is n lines of the replaced version;
+	// markCopied cleared one line of data for them.
+	slices.Sort(dups)
+	for i := 0; i < len(dups); {
+		j := i + 1
+		for j < len(dups) && dups[j] == dups[i] {
+			j++
+		}
+		if n := j - i; n > 1 {
+			from := dups[i]
+			end := bytes.IndexByte(data[from:], '\n')
+			pair(maphash.Bytes(lineSeed, data[from:from+end]), n-1)
+		}
+		i = j
 	}
 	return true
 }
