@@ -872,27 +872,9 @@ func markAssembled(fresh []bool, starts []int32, data []byte, d *priorDelta) boo
 		}
 	}
 	isShared := func(k int) bool { return shared != nil && shared[k] }
-	// The fresh lines by content: each line of the replaced version that
-	// the walk below rebuilds takes the first of those with its content.
-	byHash := map[uint64][]int32{}
-	for i, f := range fresh {
-		if !f {
-			continue
-		}
-		e := len(data)
-		if i+1 < len(starts) {
-			e = int(starts[i+1])
-		}
-		h := maphash.Bytes(lineSeed, bytes.TrimSuffix(data[starts[i]:e], []byte{'\n'}))
-		byHash[h] = append(byHash[h], int32(i))
-	}
-	pair := func(h uint64, n int) {
-		for list := byHash[h]; n > 0 && len(list) > 0; n-- {
-			fresh[list[0]] = false
-			list = list[1:]
-			byHash[h] = list
-		}
-	}
+	// The lines of the replaced version that the walk below rebuilds; each
+	// then pairs with the first fresh line with its content.
+	var cands []uint64
 	var dups []int   // offsets in data of lines that shared copies copy whole
 	var cur []byte   // the replaced version's current line, so far, unless whole
 	started := false // a line of the replaced version has begun
@@ -933,7 +915,7 @@ func markAssembled(fresh []bool, starts []int32, data []byte, d *priorDelta) boo
 				}
 			} else {
 				cur = append(cur, src[pos:pos+nl]...)
-				pair(maphash.Bytes(lineSeed, cur), 1)
+				cands = append(cands, maphash.Bytes(lineSeed, cur))
 			}
 			started, pos = false, pos+nl+1
 			if base >= 0 && !isShared(k) {
@@ -954,7 +936,7 @@ func markAssembled(fresh []bool, starts []int32, data []byte, d *priorDelta) boo
 		if whole {
 			cur = data[wholeFrom:prevEnd]
 		}
-		pair(maphash.Bytes(lineSeed, cur), 1)
+		cands = append(cands, maphash.Bytes(lineSeed, cur))
 	}
 	// A line of data copied n times is n lines of the replaced version;
 	// markCopied cleared one line of data for them.
@@ -967,9 +949,27 @@ func markAssembled(fresh []bool, starts []int32, data []byte, d *priorDelta) boo
 		if n := j - i; n > 1 {
 			from := dups[i]
 			end := bytes.IndexByte(data[from:], '\n')
-			pair(maphash.Bytes(lineSeed, data[from:from+end]), n-1)
+			for h := maphash.Bytes(lineSeed, data[from:from+end]); n > 1; n-- {
+				cands = append(cands, h)
+			}
 		}
 		i = j
+	}
+	if len(cands) == 0 {
+		return true
+	}
+	set := newLineSet(cands)
+	for i, f := range fresh {
+		if !f {
+			continue
+		}
+		e := len(data)
+		if i+1 < len(starts) {
+			e = int(starts[i+1])
+		}
+		if set.take(maphash.Bytes(lineSeed, bytes.TrimSuffix(data[starts[i]:e], []byte{'\n'}))) {
+			fresh[i] = false
+		}
 	}
 	return true
 }
