@@ -484,27 +484,8 @@ func evolveFile(r *testRepo, seed uint64, n, commits int) []string {
 // most unchanged lines are found so.
 func TestDeltaAgainstSound(t *testing.T) {
 	r := newTestRepo(t)
-	versions := evolveFile(r, 15, 400, 25)
-	r.git("repack", "-adq", "--depth=50", "--window=50")
-	store := (&Git{Dir: r.dir}).openObjectStore(t.Context())
-	if store == nil {
-		t.Fatal("no object store")
-	}
-	defer store.close()
-	rd := store.reader()
-	pairs, old, byHash := 0, 0, 0
-	for k := 1; k < len(versions); k++ {
-		parent, child := versions[k-1], versions[k]
-		ppos, ok1 := store.find(r.blob(parent))
-		cpos, ok2 := store.find(r.blob(child))
-		if !ok1 || !ok2 {
-			t.Fatalf("version %d or %d not in the packs", k-1, k)
-		}
-		d, ok := rd.deltaAgainst(ppos, cpos)
-		if !ok {
-			continue
-		}
-		pairs++
+	old, byHash := 0, 0
+	forEachDelta(t, r, evolveFile(r, 15, 400, 25), func(k int, parent, child string, d *priorDelta) {
 		data := []byte(child)
 		lh := hashLines(data)
 		fresh := slices.Repeat([]bool{true}, len(lh.starts))
@@ -531,12 +512,39 @@ func TestDeltaAgainstSound(t *testing.T) {
 				byHash++
 			}
 		}
+	})
+	if old*10 < byHash*9 {
+		t.Errorf("the deltas mark %d lines old, comparing lines %d: too few found", old, byHash)
+	}
+}
+
+// forEachDelta packs r, whose file went through versions, and calls f for
+// each version that the packs store as a delta against its successor; it
+// fails the test when fewer than three are.
+func forEachDelta(t *testing.T, r *testRepo, versions []string, f func(k int, parent, child string, d *priorDelta)) {
+	t.Helper()
+	r.git("repack", "-adq", "--depth=50", "--window=50")
+	store := (&Git{Dir: r.dir}).openObjectStore(t.Context())
+	if store == nil {
+		t.Fatal("no object store")
+	}
+	defer store.close()
+	rd := store.reader()
+	pairs := 0
+	for k := 1; k < len(versions); k++ {
+		parent, child := versions[k-1], versions[k]
+		ppos, ok1 := store.find(r.blob(parent))
+		cpos, ok2 := store.find(r.blob(child))
+		if !ok1 || !ok2 {
+			t.Fatalf("version %d or %d not in the packs", k-1, k)
+		}
+		if d, ok := rd.deltaAgainst(ppos, cpos); ok {
+			pairs++
+			f(k, parent, child, d)
+		}
 	}
 	if pairs < 3 {
 		t.Fatalf("only %d versions stored as deltas against their successor", pairs)
-	}
-	if old*10 < byHash*9 {
-		t.Errorf("the deltas mark %d lines old, comparing lines %d: too few found", old, byHash)
 	}
 }
 
@@ -604,23 +612,7 @@ func TestMarkAssembledMatchesLines(t *testing.T) {
 }
 
 func checkMarkAssembled(t *testing.T, r *testRepo, versions []string) {
-	r.git("repack", "-adq", "--depth=50", "--window=50")
-	store := (&Git{Dir: r.dir}).openObjectStore(t.Context())
-	if store == nil {
-		t.Fatal("no object store")
-	}
-	defer store.close()
-	rd := store.reader()
-	pairs := 0
-	for k := 1; k < len(versions); k++ {
-		parent, child := versions[k-1], versions[k]
-		ppos, _ := store.find(r.blob(parent))
-		cpos, _ := store.find(r.blob(child))
-		d, ok := rd.deltaAgainst(ppos, cpos)
-		if !ok {
-			continue
-		}
-		pairs++
+	forEachDelta(t, r, versions, func(k int, parent, child string, d *priorDelta) {
 		data := []byte(child)
 		lh := hashLines(data)
 		fresh := slices.Repeat([]bool{true}, len(lh.starts))
@@ -652,10 +644,7 @@ func checkMarkAssembled(t *testing.T, r *testRepo, versions []string) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Fatalf("version %d: lines left fresh (-by count +through the delta):\n%s", k, diff)
 		}
-	}
-	if pairs < 3 {
-		t.Fatalf("only %d versions stored as deltas against their successor", pairs)
-	}
+	})
 }
 
 // A --range on a packed repository compares a changed file with the

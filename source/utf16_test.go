@@ -57,6 +57,19 @@ func TestDecodeUTF16(t *testing.T) {
 	}
 }
 
+// chunkTexts returns the data of the chunks s yields.
+func chunkTexts(t *testing.T, s Source) []string {
+	t.Helper()
+	var got []string
+	for c, err := range s.Chunks(context.Background()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(c.Data))
+	}
+	return got
+}
+
 // UTF-16 files, streams and blobs are scanned as their text, not skipped
 // as binary.
 func TestUTF16Sources(t *testing.T) {
@@ -66,14 +79,7 @@ func TestUTF16Sources(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := &Dir{Root: dir}
-	var got []string
-	for c, err := range d.Chunks(context.Background()) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, string(c.Data))
-	}
-	if !slices.Equal(got, []string{text}) || d.Stats().Binary != 0 {
+	if got := chunkTexts(t, d); !slices.Equal(got, []string{text}) || d.Stats().Binary != 0 {
 		t.Errorf("directory: %q, %+v", got, d.Stats())
 	}
 	// No NUL byte in its first 8000 bytes (Cyrillic), but a byte order
@@ -82,26 +88,12 @@ func TestUTF16Sources(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "profile.ps1"), utf16Of(cyrillic, false), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	got = nil
-	for c, err := range (&Dir{Root: dir}).Chunks(context.Background()) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, string(c.Data))
-	}
-	if !slices.Equal(got, []string{cyrillic}) {
+	if got := chunkTexts(t, &Dir{Root: dir}); !slices.Equal(got, []string{cyrillic}) {
 		t.Errorf("directory, no NUL byte early: %d chunks, %.40q", len(got), got)
 	}
 
 	r := &Reader{R: bytes.NewReader(utf16Of(text, true)), Name: "-"}
-	got = nil
-	for c, err := range r.Chunks(context.Background()) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, string(c.Data))
-	}
-	if !slices.Equal(got, []string{text}) || r.Stats().Binary != 0 {
+	if got := chunkTexts(t, r); !slices.Equal(got, []string{text}) || r.Stats().Binary != 0 {
 		t.Errorf("stream: %q, %+v", got, r.Stats())
 	}
 }
