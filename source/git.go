@@ -1437,6 +1437,7 @@ func (d *delivery) emit(i int32, data []byte, compare bool) bool {
 		if own != nil && !hashed {
 			own.fill(&lineHashes{})
 		}
+		d.g.skip(d.l.blobHex(i)) // nothing to scan at any path: the cache need not ask again
 	}
 	if hashed || d.published[i] {
 		return true // its lines (or delta) were published when it was read

@@ -463,6 +463,21 @@ func TestLFSPointer(t *testing.T) {
 	}
 }
 
+// An empty blob has nothing to scan at any path: it is told to Skip, so
+// that a cache knows it next time.
+func TestGitEmptyBlobSkipped(t *testing.T) {
+	t.Parallel()
+	r := newTestRepo(t)
+	r.write("empty.txt", "")
+	r.write("a.txt", "text\n")
+	r.commit("one")
+	var skipped []string
+	scanGit(t, &Git{Dir: r.dir, Skip: func(b string) { skipped = append(skipped, b) }})
+	if !slices.Equal(skipped, []string{r.blob("")}) {
+		t.Errorf("skipped %v, want the empty blob", skipped)
+	}
+}
+
 func TestGitLargeBlobChunks(t *testing.T) {
 	t.Parallel()
 	r := newTestRepo(t)
