@@ -88,7 +88,8 @@ type Git struct {
 	// that later edits the file.
 	AllLines bool
 
-	objectsDir string // the object directory, as rev-parse gave it (relative to Dir)
+	objectsDir   string // the object directory, as rev-parse gave it (relative to Dir)
+	trackDeleted bool   // list the paths each commit deletes (listing.deleted), for a push
 
 	c      counters
 	gc     gitCounters
@@ -371,6 +372,9 @@ func (g *Git) list(ctx context.Context) (*listing, error) {
 		}
 	}
 	l := newListing()
+	if g.trackDeleted {
+		l.deleted = map[deletion][]string{}
+	}
 	if g.Staged {
 		return l, g.listStaged(ctx, l)
 	}
@@ -842,6 +846,12 @@ func isZeroID(id []byte) bool { return len(bytes.Trim(id, "0")) == 0 }
 func (g *Git) addEntry(l *listing, mode, id []byte, parents [][]byte, path []byte, commit int32) error {
 	switch {
 	case isZeroID(id): // deleted
+		if l.deleted != nil && commit >= 0 {
+			for _, pid := range parents {
+				k := deletion{commit, string(pid)}
+				l.deleted[k] = append(l.deleted[k], string(path))
+			}
+		}
 	case string(mode) == modeGitlink:
 		g.gc.submodules.Add(1)
 	case string(mode) == modeSymlink:

@@ -64,12 +64,15 @@ type listing struct {
 	commits []commitInfo
 	// unlisted says which commits git could not diff (see Git.diffTree).
 	unlisted []error
-	blobs    []blobEntry
-	ids      []byte // blob i's id is ids[i*idLen:][:idLen]
-	places   []place
-	parents  []int32  // places' parents, as indexes in blobs
-	strs     []string // interned paths, names and emails
-	found    int      // blobs with at least one place
+	// deleted, when not nil (a push's listing), holds the paths each
+	// commit deleted, by commit and blob id (hex).
+	deleted map[deletion][]string
+	blobs   []blobEntry
+	ids     []byte // blob i's id is ids[i*idLen:][:idLen]
+	places  []place
+	parents []int32  // places' parents, as indexes in blobs
+	strs    []string // interned paths, names and emails
+	found   int      // blobs with at least one place
 
 	zones map[int32]*time.Location // one fixed zone per offset, for origins
 
@@ -77,6 +80,13 @@ type listing struct {
 	index  map[objectID]int32
 	seen   map[placeKey]struct{}
 	strIDs map[string]int32
+}
+
+// deletion is a blob that a commit deleted (at the paths listing.deleted
+// holds for it).
+type deletion struct {
+	commit int32
+	blob   string
 }
 
 func newListing() *listing {

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/leakgate/leakgate/leak"
@@ -112,6 +113,12 @@ type Push struct {
 	// MaxFileSize is the size above which blobs are skipped (and counted);
 	// 0 means DefaultMaxFileSize.
 	MaxFileSize int64
+	// SameClass says whether the rules treat two paths alike (the same
+	// rules apply, the same allowlists exempt). A blob the repository
+	// already has is read again where a pushed commit puts it, unless the
+	// commit moved it there from a path of the same class; nil: every
+	// such place is read.
+	SameClass func(a, b string) bool
 
 	prepared bool
 	fatal    error // the scan cannot go on
@@ -200,7 +207,7 @@ func (p *Push) Prepare(ctx context.Context) {
 		objs, err := p.unreachable(ctx, tipIDs)
 		found <- reachable{objs, err}
 	}()
-	g := &Git{Dir: p.Dir, Revs: append(commits, "--not", "--all"), MaxFileSize: p.MaxFileSize}
+	g := &Git{Dir: p.Dir, Revs: append(commits, "--not", "--all"), MaxFileSize: p.MaxFileSize, trackDeleted: true}
 	p.git = g
 	if len(commits) > 0 {
 		p.listing, p.listErr = g.list(ctx)
@@ -247,11 +254,49 @@ func (p *Push) Prepare(ctx context.Context) {
 		isNew = nil
 	}
 	if isNew != nil {
+		// Known is first asked when the scan reads, after the caller set
+		// SameClass (the rules load while this listing runs).
+		placedAgain := sync.OnceValue(func() map[string]bool { return p.placedAgain(isNew) })
 		g.Known = func(key string, _ []leak.Origin) bool {
 			blob, _, _ := strings.Cut(key, "^") // a cache key may name parents too
-			return !isNew[blob]
+			return !isNew[blob] && !placedAgain()[blob]
 		}
 	}
+}
+
+// placedAgain returns the blobs that the repository already has which a
+// pushed commit puts at a path, other than by moving them there from a
+// path of the same class (a rename): a copy, an overwrite, a revert, a
+// cherry-pick. Not reading them again would let content first pushed
+// where an allowlist exempts it be copied where none does, unscanned.
+func (p *Push) placedAgain(isNew map[string]bool) map[string]bool {
+	l := p.listing
+	again := map[string]bool{}
+	for i := range l.blobs {
+		b := &l.blobs[i]
+		if b.first < 0 {
+			continue
+		}
+		id := l.blobHex(int32(i))
+		if isNew[id] {
+			continue
+		}
+		for k := b.first; k >= 0; k = l.places[k].next {
+			pl := &l.places[k]
+			if pl.commit < 0 {
+				continue // a tag's blob or tree: no commit, nothing moved
+			}
+			to := l.strs[pl.path]
+			moved := slices.ContainsFunc(l.deleted[deletion{pl.commit, id}], func(from string) bool {
+				return p.SameClass != nil && p.SameClass(from, to)
+			})
+			if !moved {
+				again[id] = true
+				break
+			}
+		}
+	}
+	return again
 }
 
 // Chunks implements Source.

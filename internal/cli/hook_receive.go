@@ -205,6 +205,8 @@ func (e *env) runPreReceive(ctx context.Context, f *receiveFlags, start time.Tim
 	if l.err != nil {
 		return cannotRun(out, l.err)
 	}
+	set := l.det.Rules()
+	src.SameClass = func(a, b string) bool { return set.PathClass(a) == set.PathClass(b) }
 	suppress, err := loadBaseline(f.baseline)
 	if err != nil {
 		return cannotRun(out, err)
