@@ -113,12 +113,12 @@ type Push struct {
 	// MaxFileSize is the size above which blobs are skipped (and counted);
 	// 0 means DefaultMaxFileSize.
 	MaxFileSize int64
-	// SameClass says whether the rules treat two paths alike (the same
-	// rules apply, the same allowlists exempt). A blob the repository
-	// already has is read again where a pushed commit puts it, unless the
-	// commit moved it there from a path of the same class; nil: every
-	// such place is read.
-	SameClass func(a, b string) bool
+	// PathClass says how the rules treat a path (rules.Set.PathClass:
+	// equal for paths the same rules apply to and the same allowlists
+	// exempt). A blob the repository already has is read again where a
+	// pushed commit puts it, unless the commit moved it there from a path
+	// of the same class; nil: every such place is read.
+	PathClass func(path string) string
 
 	prepared bool
 	fatal    error // the scan cannot go on
@@ -269,8 +269,23 @@ func (p *Push) Prepare(ctx context.Context) {
 // path of the same class (a rename): a copy, an overwrite, a revert, a
 // cherry-pick. Not reading them again would let content first pushed
 // where an allowlist exempts it be copied where none does, unscanned.
+// Each path a commit deleted a blob at pairs with one path it put the
+// blob at, of the same class (a move and a copy: the copy is read).
 func (p *Push) placedAgain(isNew map[string]bool) map[string]bool {
 	l := p.listing
+	classes := map[string]string{}
+	class := func(path string) string {
+		if p.PathClass == nil {
+			return "\x00" + path // no classes: a move pairs with nothing
+		}
+		c, ok := classes[path]
+		if !ok {
+			c = p.PathClass(path)
+			classes[path] = c
+		}
+		return c
+	}
+	moves := map[deletion]map[string]int{} // the deletions not yet paired, by class
 	again := map[string]bool{}
 	for i := range l.blobs {
 		b := &l.blobs[i]
@@ -286,14 +301,21 @@ func (p *Push) placedAgain(isNew map[string]bool) map[string]bool {
 			if pl.commit < 0 {
 				continue // a tag's blob or tree: no commit, nothing moved
 			}
-			to := l.strs[pl.path]
-			moved := slices.ContainsFunc(l.deleted[deletion{pl.commit, id}], func(from string) bool {
-				return p.SameClass != nil && p.SameClass(from, to)
-			})
-			if !moved {
-				again[id] = true
-				break
+			key := deletion{pl.commit, id}
+			from, ok := moves[key]
+			if !ok {
+				from = map[string]int{}
+				for _, path := range l.deleted[key] {
+					from[class(path)]++
+				}
+				moves[key] = from
 			}
+			if c := class(l.strs[pl.path]); from[c] > 0 {
+				from[c]-- // moved here
+				continue
+			}
+			again[id] = true
+			break
 		}
 	}
 	return again

@@ -205,8 +205,7 @@ func (e *env) runPreReceive(ctx context.Context, f *receiveFlags, start time.Tim
 	if l.err != nil {
 		return cannotRun(out, l.err)
 	}
-	set := l.det.Rules()
-	src.SameClass = func(a, b string) bool { return set.PathClass(a) == set.PathClass(b) }
+	src.PathClass = l.det.Rules().PathClass
 	suppress, err := loadBaseline(f.baseline)
 	if err != nil {
 		return cannotRun(out, err)
