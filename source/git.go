@@ -575,23 +575,41 @@ func (g *Git) addRefObject(ctx context.Context, l *listing, typ, id, ref string)
 			return fmt.Errorf("source git: %s: %w", ref, err)
 		}
 	case "tree":
-		tree, err := g.output(ctx, "ls-tree", "-r", "-z", "--full-tree", id)
+		files, err := g.lsTree(ctx, id)
 		if err != nil {
 			return fmt.Errorf("source git: tree of %s not listed: %w", ref, err)
 		}
-		for _, e := range strings.Split(tree, "\x00") {
-			// "<mode> <type> <id>\t<path>"
-			meta, path, ok := strings.Cut(e, "\t")
-			m := strings.Fields(meta)
-			if !ok || len(m) != 3 {
-				continue
-			}
-			if err := g.addEntry(l, []byte(m[0]), []byte(m[2]), nil, []byte(ref+":"+path), -1); err != nil {
+		for _, f := range files {
+			if err := g.addEntry(l, []byte(f.mode), []byte(f.id), nil, []byte(ref+":"+f.path), -1); err != nil {
 				return fmt.Errorf("source git: %s: %w", ref, err)
 			}
 		}
 	}
 	return nil
+}
+
+// treeFile is one file of git ls-tree -r.
+type treeFile struct{ mode, id, path string }
+
+// lsTree lists the files of a tree (or of a commit's tree), at any depth.
+func (g *Git) lsTree(ctx context.Context, treeish string) ([]treeFile, error) {
+	var stderr bytes.Buffer
+	cmd := g.command(ctx, "ls-tree", "-r", "-z", "--full-tree", "--end-of-options", treeish)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output() // (not trimmed: a path may end in spaces)
+	if err != nil {
+		return nil, gitError("ls-tree", err, stderr.Bytes())
+	}
+	var files []treeFile
+	for _, e := range strings.Split(string(out), "\x00") {
+		// "<mode> <type> <id>\t<path>"
+		meta, path, ok := strings.Cut(e, "\t")
+		m := strings.Fields(meta)
+		if ok && len(m) == 3 {
+			files = append(files, treeFile{m[0], m[2], path})
+		}
+	}
+	return files, nil
 }
 
 // diffTree lists what the commits changed into l, through git diff-tree
@@ -650,7 +668,7 @@ var maxUnlisted = 100
 // listWhole adds commit's whole tree to l as files it added; at is the
 // commit's index in l when its header is listed already, else -1.
 func (g *Git) listWhole(ctx context.Context, commit string, l *listing, at int32) error {
-	tree, err := g.output(ctx, "ls-tree", "-r", "-z", "--full-tree", "--end-of-options", commit)
+	files, err := g.lsTree(ctx, commit)
 	if err != nil {
 		return err
 	}
@@ -663,14 +681,8 @@ func (g *Git) listWhole(ctx context.Context, commit string, l *listing, at int32
 		buf.WriteString(header)
 		buf.WriteByte(0)
 	}
-	for _, e := range strings.Split(tree, "\x00") {
-		// "<mode> <type> <id>\t<path>", written as git log writes an added file
-		meta, path, ok := strings.Cut(e, "\t")
-		m := strings.Fields(meta)
-		if !ok || len(m) != 3 {
-			continue
-		}
-		fmt.Fprintf(&buf, ":000000 %s %s %s A\x00%s\x00", m[0], strings.Repeat("0", len(m[2])), m[2], path)
+	for _, f := range files { // written as git log writes an added file
+		fmt.Fprintf(&buf, ":000000 %s %s %s A\x00%s\x00", f.mode, strings.Repeat("0", len(f.id)), f.id, f.path)
 	}
 	return g.parseLogAt(bufio.NewReader(&buf), l, at)
 }

@@ -255,7 +255,7 @@ func (p *Push) Prepare(ctx context.Context) {
 	}
 	if isNew != nil {
 		// Known is first asked when the scan reads, after the caller set
-		// SameClass (the rules load while this listing runs).
+		// PathClass (the rules load while this listing runs).
 		placedAgain := sync.OnceValue(func() map[string]bool { return p.placedAgain(isNew) })
 		g.Known = func(key string, _ []leak.Origin) bool {
 			blob, _, _ := strings.Cut(key, "^") // a cache key may name parents too
