@@ -829,20 +829,22 @@ func markAssembled(fresh []bool, starts []int32, data []byte, d *priorDelta) boo
 	}
 	// Copies whose bytes of data another copy takes too: only lines they
 	// copy whole can be lines of data copied twice (rare; counted below).
-	// Copies mostly go forward through data: sorting is needed only when
-	// one goes back.
+	// Copies mostly go forward through data: sorting is rarely needed.
+	byOff := make([]int, 0, len(d.ops))
+	for k, op := range d.ops {
+		if op.copy {
+			byOff = append(byOff, k)
+		}
+	}
+	offOrder := func(a, b int) int { return cmp.Compare(d.ops[a].off, d.ops[b].off) }
+	if !slices.IsSortedFunc(byOff, offOrder) {
+		slices.SortFunc(byOff, offOrder)
+	}
 	var shared []bool
 	reach, last := -1, -1 // the farthest end so far, and the copy that reaches it
-	sorted := true
-	for k, op := range d.ops {
-		if !op.copy {
-			continue
-		}
+	for _, k := range byOff {
+		op := d.ops[k]
 		if op.off < reach {
-			if last >= 0 && d.ops[last].off > op.off {
-				sorted = false
-				break
-			}
 			if shared == nil {
 				shared = make([]bool, len(d.ops))
 			}
@@ -850,25 +852,6 @@ func markAssembled(fresh []bool, starts []int32, data []byte, d *priorDelta) boo
 		}
 		if end := op.off + op.n; end > reach {
 			reach, last = end, k
-		}
-	}
-	if !sorted {
-		shared = make([]bool, len(d.ops))
-		byOff := make([]int, 0, len(d.ops))
-		for k, op := range d.ops {
-			if op.copy {
-				byOff = append(byOff, k)
-			}
-		}
-		slices.SortFunc(byOff, func(a, b int) int { return cmp.Compare(d.ops[a].off, d.ops[b].off) })
-		reach, last = -1, -1
-		for _, k := range byOff {
-			if op := d.ops[k]; op.off < reach {
-				shared[k], shared[last] = true, true
-			}
-			if end := d.ops[k].off + d.ops[k].n; end > reach {
-				reach, last = end, k
-			}
 		}
 	}
 	isShared := func(k int) bool { return shared != nil && shared[k] }
