@@ -172,22 +172,23 @@ func OpenCache(path, version string, set *rules.Set) (*Cache, error) {
 		// A cache cut short in its first words.
 	}
 	c.dirty = true // unless it is read whole below
+	// afresh drops what was read: the cache starts empty, for why.
+	afresh := func(why string) (*Cache, error) {
+		c.entries, c.repos, c.Reset = map[string]*cacheEntry{}, nil, why
+		return c, nil
+	}
 	switch {
 	case err != nil:
-		c.Reset = "damaged (cut short)"
-		return c, nil
+		return afresh("damaged (cut short)")
 	case !strings.HasPrefix(head, cacheMagic+" "):
-		c.Reset = "made by another version of leakgate"
-		return c, nil
+		return afresh("made by another version of leakgate")
 	case strings.TrimSpace(strings.TrimPrefix(head, cacheMagic+" ")) != version:
-		c.Reset = "made with other rules or options"
-		return c, nil
+		return afresh("made with other rules or options")
 	}
 	repo, err := r.ReadString('\n')
 	sum.Write([]byte(repo))
 	if err != nil {
-		c.Reset = "damaged (cut short)"
-		return c, nil
+		return afresh("damaged (cut short)")
 	}
 	list, ok := strings.CutPrefix(strings.TrimSuffix(repo, "\n"), "repos")
 	for ok && list != "" {
@@ -200,39 +201,29 @@ func OpenCache(path, version string, set *rules.Set) (*Cache, error) {
 		list = strings.TrimPrefix(strings.TrimPrefix(list, " "), q)
 	}
 	if !ok || err != nil {
-		c.repos = nil
-		c.Reset = "damaged (line 2: no repositories)"
-		return c, nil
+		return afresh("damaged (line 2: no repositories)")
 	}
 	lines := 0
 	for n := 3; ; n++ {
 		line, err := r.ReadBytes('\n')
 		if err != nil {
 			// The last line, "end N", was missing or cut short.
-			c.entries = map[string]*cacheEntry{}
-			c.Reset = "damaged (cut short)"
-			return c, nil
+			return afresh("damaged (cut short)")
 		}
 		if end, ok := bytes.CutPrefix(line, []byte("end ")); ok {
 			if want := fmt.Sprintf("%d %08x\n", lines, sum.Sum32()); string(end) != want {
-				c.entries = map[string]*cacheEntry{}
 				// (Not quoted: a damaged file may hold anything there.)
-				c.Reset = fmt.Sprintf("damaged (line %d: the end line does not match the %d entry lines before it)", n, lines)
-				return c, nil
+				return afresh(fmt.Sprintf("damaged (line %d: the end line does not match the %d entry lines before it)", n, lines))
 			}
 			if _, err := r.ReadByte(); err != io.EOF {
-				c.entries = map[string]*cacheEntry{}
-				c.Reset = fmt.Sprintf("damaged (more after its end, line %d)", n)
-				return c, nil
+				return afresh(fmt.Sprintf("damaged (more after its end, line %d)", n))
 			}
 			break
 		}
 		sum.Write(line)
 		line = line[:len(line)-1]
 		if perr := c.parseLine(line); perr != nil {
-			c.entries = map[string]*cacheEntry{}
-			c.Reset = fmt.Sprintf("damaged (line %d: %v)", n, perr)
-			return c, nil
+			return afresh(fmt.Sprintf("damaged (line %d: %v)", n, perr))
 		}
 		lines++
 	}
