@@ -1218,9 +1218,11 @@ func splitPoint(order []int32, diff func(int32) []int32, blobs int) int {
 
 // diffPlan says which blobs each blob is compared with: the blobs that its
 // place replaced (parents not listed themselves, outside a --range say, are
-// entries without places), when it has one place and that place replaced
-// a file. A blob at several places is scanned whole (what is new differs
-// from place to place). It is computed from the listing on each call, not
+// entries without places), when that place replaced a file. A blob at
+// several places is compared when every place replaced the same versions
+// (copies of a file edited alike: a service's config and its twin); else
+// it is scanned whole (what is new differs from place to place, and one
+// chunk has one Narrow). It is computed from the listing on each call, not
 // kept per blob.
 type diffPlan struct {
 	l   *listing
@@ -1229,10 +1231,36 @@ type diffPlan struct {
 
 // of returns the indexes in the listing of the blobs blob i is compared with.
 func (p diffPlan) of(i int32) []int32 {
-	if b := &p.l.blobs[i]; !p.off && b.count == 1 {
-		return p.l.parentsOf(b.first)
+	b := &p.l.blobs[i]
+	if p.off || b.first < 0 {
+		return nil
 	}
-	return nil
+	ps := p.l.parentsOf(b.first)
+	if b.count == 1 || len(ps) == 0 {
+		return ps
+	}
+	for k := p.l.places[b.first].next; k >= 0; k = p.l.places[k].next {
+		if !sameSet(p.l.parentsOf(k), ps) {
+			return nil
+		}
+	}
+	return ps
+}
+
+// sameSet says whether a and b hold the same blobs (a merge's parents
+// can name one twice).
+func sameSet(a, b []int32) bool {
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	for _, x := range b {
+		if !slices.Contains(a, x) {
+			return false
+		}
+	}
+	return true
 }
 
 // Blob states during the read phase.

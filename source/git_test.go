@@ -1068,12 +1068,33 @@ func TestGitNarrowsChangedBlobs(t *testing.T) {
 	}
 	v1 := joinLines(lines, true)
 	r.write("app.conf", v1)
+	twins := []string{"a/svc.conf", "b/svc.conf", "c/svc.conf"}
+	twin := make([]string, 12)
+	for i := range twin {
+		twin[i] = fmt.Sprintf("twin %d = %d", i, i)
+	}
+	t1 := joinLines(twin, true)
+	for _, p := range twins {
+		r.write(p, t1)
+	}
 	first := r.commit("add")
 	lines[9] = "setting 9 = nine"
 	v2 := joinLines(lines, true)
 	r.write("app.conf", v2)
 	r.write("copy.conf", v2) // the same blob at a second place
+	twin[6] = "twin 6 = six"
+	t2 := joinLines(twin, true)
+	t2Changed := joinLines(twin[4:9], true) // line 7, two lines of context
+	for _, p := range twins[:2] {
+		r.write(p, t2) // copies edited alike: each place replaced t1
+	}
+	twin[6] = "twin 6 = 6"
+	twin[11] = "twin 11 = eleven"
+	t3 := joinLines(twin, true)
+	r.write(twins[2], t3)
 	r.commit("edit line 10")
+	r.write(twins[0], t3) // t3 at two places that replaced different versions
+	r.commit("twin a like c")
 	lines[1] = "setting 1 = one"
 	v3 := joinLines(lines, true)
 	r.write("app.conf", v3)
@@ -1109,6 +1130,14 @@ func TestGitNarrowsChangedBlobs(t *testing.T) {
 		// v2 is at two places (app.conf replaced v1, copy.conf is new): whole.
 		if b := full.byContent(t, v2); b.Scanned != v2 {
 			t.Errorf("a blob at two places: scanned %q", b.Scanned)
+		}
+		// t2 is at two places that both replaced t1: compared with it.
+		if b := full.byContent(t, t2); len(b.Places) != 2 || b.Scanned != t2Changed || !slices.Equal(kept(b), []int{7}) {
+			t.Errorf("copies edited alike: %d places, scanned %q, kept %v", len(b.Places), b.Scanned, kept(b))
+		}
+		// t3 replaced t1 at c/svc.conf and t2 at a/svc.conf: whole.
+		if b := full.byContent(t, t3); len(b.Places) != 2 || b.Scanned != t3 {
+			t.Errorf("a blob at two places replacing different versions: %d places, scanned %q", len(b.Places), b.Scanned)
 		}
 		for name, res := range map[string]gitResult{"full": full, "range": rng} {
 			b := res.byContent(t, v3)
