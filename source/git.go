@@ -33,8 +33,11 @@ import (
 // topological order) that introduced it at each of its paths: the first
 // place is the chunk's Origin, the others are in Chunk.Also. A blob that
 // replaced an earlier version of its file comes with a Narrow to what it
-// changed (see lines.go; AllLines turns that off). Chunks without a Blob
-// only hash a parent's lines for its children (Narrow gives no regions).
+// changed (see lines.go; AllLines turns that off); a blob whose places
+// replaced different versions is yielded once per group of places that
+// replaced the same ones (see diffPlan), the content shared. Chunks
+// without a Blob only hash a parent's lines for its children (Narrow
+// gives no regions).
 //
 // "git log --raw" lists what every commit added or changed (blob ids and
 // paths, no content; for a full history, "git rev-list" then "git
@@ -71,12 +74,14 @@ type Git struct {
 	// 0 means DefaultMaxFileSize.
 	MaxFileSize int64
 	// Known, when set, is asked about each unique blob with all its places
-	// before it is read. When it returns true the blob is not read: a chunk
-	// with Blob and Origin (and Also) but no Data is yielded instead, so a
-	// cache can report the blob's findings at those places. It is given the
-	// blob's cache key, which is the blob id, followed for a blob compared
-	// with the versions it replaced by "^" and 12 hex digits of each of
-	// theirs (what it reports depends on them); Chunk.Blob is that key too.
+	// (each group of them that replaced the same versions) before it is
+	// read. When it returns true for every group the blob is not read: a
+	// chunk with Blob and Origin (and Also) but no Data is yielded for each
+	// instead, so a cache can report the blob's findings at those places.
+	// It is given the group's cache key, which is the blob id, followed for
+	// a group compared with the versions it replaced by "^" and 12 hex
+	// digits of each of theirs (what it reports depends on them);
+	// Chunk.Blob is that key too.
 	Known func(blob string, places []leak.Origin) bool
 	// Skip, when set, is told of each blob skipped for its content (binary,
 	// or a Git LFS pointer), so that a cache can remember it.
@@ -990,11 +995,11 @@ func isDigits(b []byte) bool {
 // others are read through git cat-file --batch, with the parents that a
 // changed blob is compared with (see Chunk.Narrow).
 func (g *Git) read(ctx context.Context, l *listing, yield func(leak.Chunk, error) bool) {
-	places := func(b *blobEntry) (leak.Origin, []leak.Origin) {
-		first := g.origin(l, l.places[b.first])
+	places := func(ks []int32) (leak.Origin, []leak.Origin) {
+		first := g.origin(l, l.places[ks[0]])
 		first.Line, first.Column = 1, 1
-		var also []leak.Origin
-		for k := l.places[b.first].next; k >= 0; k = l.places[k].next {
+		also := make([]leak.Origin, 0, len(ks)-1)
+		for _, k := range ks[1:] {
 			also = append(also, g.origin(l, l.places[k]))
 		}
 		return first, also
@@ -1014,16 +1019,12 @@ func (g *Git) read(ctx context.Context, l *listing, yield func(leak.Chunk, error
 		if b.first < 0 {
 			continue // only a version that others replaced
 		}
-		if g.Known != nil {
-			first, also := places(b)
-			key := d.key(int32(i))
-			if g.Known(key, append([]leak.Origin{first}, also...)) {
-				g.gc.known.Add(1)
-				if !yield(leak.Chunk{Blob: key, Origin: first, Also: also}, nil) {
-					return
-				}
-				continue
+		if g.Known != nil && d.known(int32(i)) {
+			g.gc.known.Add(1)
+			if !d.replay(int32(i)) {
+				return
 			}
+			continue
 		}
 		todo = append(todo, int32(i))
 		d.state[i] = stateToScan
@@ -1033,9 +1034,7 @@ func (g *Git) read(ctx context.Context, l *listing, yield func(leak.Chunk, error
 	// their lines only, first.
 	children := make([]int32, len(l.blobs))
 	for _, i := range todo {
-		for _, p := range diff.of(i) {
-			children[p]++
-		}
+		diff.uses(i, func(p int32) { children[p]++ })
 	}
 	var bases []int32
 	parents := 0
@@ -1078,9 +1077,11 @@ func (g *Git) read(ctx context.Context, l *listing, yield func(leak.Chunk, error
 				// serves that child through the delta (see markCopied).
 				store.onlyChild = map[int32]int32{}
 				for _, c := range todo {
-					if ps := diff.of(c); len(ps) == 1 && children[ps[0]] == 1 {
-						store.onlyChild[ps[0]] = c
-					}
+					diff.onlyParents(c, func(p int32) {
+						if children[p] == 1 {
+							store.onlyChild[p] = c
+						}
+					})
 				}
 			}
 		}
@@ -1146,9 +1147,11 @@ func (g *Git) comparedByDelta(ctx context.Context, l *listing, d *delivery, todo
 	defer store.close()
 	only := make(map[int32]int32, len(bases)) // base -> its only child
 	for _, i := range todo {
-		if ps := d.diff.of(i); len(ps) == 1 && children[ps[0]] == 1 && d.state[ps[0]] != stateToScan {
-			only[ps[0]] = i
-		}
+		d.diff.onlyParents(i, func(p int32) {
+			if children[p] == 1 && d.state[p] != stateToScan {
+				only[p] = i
+			}
+		})
 	}
 	r := store.reader()
 	kept := bases[:0]
@@ -1216,35 +1219,138 @@ func splitPoint(order []int32, diff func(int32) []int32, blobs int) int {
 	return best
 }
 
-// diffPlan says which blobs each blob is compared with: the blobs that its
-// place replaced (parents not listed themselves, outside a --range say, are
-// entries without places), when that place replaced a file. A blob at
-// several places is compared when every place replaced the same versions
-// (copies of a file edited alike: a service's config and its twin); else
-// it is scanned whole (what is new differs from place to place, and one
-// chunk has one Narrow). It is computed from the listing on each call, not
-// kept per blob.
+// diffPlan says which blobs each blob is compared with: at each of its
+// places, the blobs that place replaced (parents not listed themselves,
+// outside a --range say, are entries without places). The places of a
+// blob that replaced the same versions form a group, yielded as one chunk
+// compared with them; a blob at one place, or at several that all
+// replaced the same versions (copies of a file edited alike), has one. A
+// group of places that replaced nothing (new files, new paths) is scanned
+// whole. It is computed from the listing on each call, not kept per blob.
 type diffPlan struct {
 	l   *listing
 	off bool // AllLines: compare nothing
 }
 
-// of returns the indexes in the listing of the blobs blob i is compared with.
+// placeGroup is places of one blob that replaced the same versions.
+type placeGroup struct {
+	parents []int32 // indexes in the listing's blobs
+	places  []int32 // indexes in the listing's places, in order
+}
+
+// maxGroups bounds the groups of one blob (each is scanned on its own):
+// places past it whose versions differ from every group's are scanned
+// whole, with those that replaced nothing.
+const maxGroups = 8
+
+// groups returns blob i's places grouped by the versions they replaced,
+// in the order of their first places.
+func (p diffPlan) groups(i int32) []placeGroup {
+	b := &p.l.blobs[i]
+	if b.first < 0 {
+		return nil
+	}
+	first := p.group(b.first)
+	if b.count == 1 {
+		return []placeGroup{{parents: first, places: []int32{b.first}}}
+	}
+	gs := []placeGroup{{parents: first, places: []int32{b.first}}}
+	whole := -1 // the group scanned whole, once there is one
+	if len(first) == 0 {
+		whole = 0
+	}
+	for k := p.l.places[b.first].next; k >= 0; k = p.l.places[k].next {
+		ps := p.group(k)
+		at := -1
+		for g := range gs {
+			if sameSet(gs[g].parents, ps) {
+				at = g
+				break
+			}
+		}
+		if at < 0 && len(ps) > 0 && len(gs) >= maxGroups {
+			at, ps = whole, nil // past the bound: scanned whole
+		}
+		if at < 0 {
+			at = len(gs)
+			gs = append(gs, placeGroup{parents: ps})
+			if len(ps) == 0 {
+				whole = at
+			}
+		}
+		gs[at].places = append(gs[at].places, k)
+	}
+	return gs
+}
+
+// group returns the versions place k replaced, nil when they are not
+// compared (AllLines).
+func (p diffPlan) group(k int32) []int32 {
+	if p.off {
+		return nil
+	}
+	return p.l.parentsOf(k)
+}
+
+// of returns the blobs that blob i waits for: the versions its places
+// replaced, each once (those of its only group as they are).
 func (p diffPlan) of(i int32) []int32 {
 	b := &p.l.blobs[i]
 	if p.off || b.first < 0 {
 		return nil
 	}
-	ps := p.l.parentsOf(b.first)
-	if b.count == 1 || len(ps) == 0 {
-		return ps
+	if b.count == 1 {
+		return p.l.parentsOf(b.first)
 	}
-	for k := p.l.places[b.first].next; k >= 0; k = p.l.places[k].next {
-		if !sameSet(p.l.parentsOf(k), ps) {
-			return nil
+	var out []int32
+	for _, g := range p.groups(i) {
+		for _, q := range g.parents {
+			if !slices.Contains(out, q) {
+				out = append(out, q)
+			}
 		}
 	}
-	return ps
+	return out
+}
+
+// uses calls f for each use of a parent by blob i: once per group it is a
+// parent of (the count its lines are kept for, and released by).
+func (p diffPlan) uses(i int32, f func(parent int32)) {
+	b := &p.l.blobs[i]
+	if p.off || b.first < 0 {
+		return
+	}
+	if b.count == 1 {
+		for _, q := range p.l.parentsOf(b.first) {
+			f(q)
+		}
+		return
+	}
+	for _, g := range p.groups(i) {
+		for _, q := range g.parents {
+			f(q)
+		}
+	}
+}
+
+// onlyParents calls f with the parent of each group of blob i that has
+// one (a version the packs may store as a delta against the blob).
+func (p diffPlan) onlyParents(i int32, f func(parent int32)) {
+	b := &p.l.blobs[i]
+	if p.off || b.first < 0 {
+		return
+	}
+	if b.count == 1 {
+		if ps := p.l.parentsOf(b.first); len(ps) == 1 {
+			f(ps[0])
+		}
+		return
+	}
+	for _, g := range p.groups(i) {
+		if len(g.parents) == 1 {
+			f(g.parents[0])
+		}
+	}
 }
 
 // sameSet says whether a and b hold the same blobs (a merge's parents
@@ -1287,7 +1393,7 @@ type delivery struct {
 	g      *Git
 	l      *listing
 	yield  func(leak.Chunk, error) bool
-	places func(*blobEntry) (leak.Origin, []leak.Origin)
+	places func(places []int32) (leak.Origin, []leak.Origin)
 	diff   diffPlan
 	state  []uint8
 	lines  []*priorLines                    // per blob: its lines, for its children
@@ -1307,12 +1413,34 @@ type heldBlob struct {
 	missing int // parents not read yet
 }
 
-// key is the id under which a blob's findings are cached: the blob id, and
-// for a blob compared with its parents, the first 12 hex digits of theirs
-// too (what it reports depends on them).
-func (d *delivery) key(i int32) string {
+// known says whether the cache knows every group of blob i's places.
+func (d *delivery) known(i int32) bool {
+	for _, gr := range d.diff.groups(i) {
+		first, also := d.places(gr.places)
+		if !d.g.Known(d.key(i, gr.parents), append([]leak.Origin{first}, also...)) {
+			return false
+		}
+	}
+	return true
+}
+
+// replay yields a chunk without content for each group of blob i's places,
+// for the cache to report its findings there.
+func (d *delivery) replay(i int32) bool {
+	for _, gr := range d.diff.groups(i) {
+		first, also := d.places(gr.places)
+		if !d.send(leak.Chunk{Blob: d.key(i, gr.parents), Origin: first, Also: also}, nil) {
+			return false
+		}
+	}
+	return true
+}
+
+// key is the id under which a blob's findings at a group of its places
+// are cached: the blob id, and for a group compared with parents ps, the
+// first 12 hex digits of theirs too (what it reports depends on them).
+func (d *delivery) key(i int32, ps []int32) string {
 	l := d.l
-	ps := d.diff.of(i)
 	if len(ps) == 0 {
 		return l.blobHex(i)
 	}
@@ -1354,7 +1482,7 @@ func (d *delivery) deliver(r blobRead) bool {
 		if scan {
 			g.gc.missing.Add(1)
 			g.c.unreadable.Add(1)
-			first, _ := d.places(b)
+			first, _ := d.places([]int32{b.first})
 			id := d.l.blobHex(r.i)
 			where := short(first.Commit, g.Staged)
 			err := fmt.Errorf("source git: blob %s (%s in %s) is missing or corrupt", id, first.Path, where)
@@ -1458,32 +1586,45 @@ func (d *delivery) linesOnly(i int32, data []byte) bool {
 // emit yields the chunk of blob i, compared with its parents or (compare
 // false) scanned whole, then what waited for it.
 func (d *delivery) emit(i int32, data []byte, compare bool) bool {
-	var parents []*priorLines
-	for _, p := range d.diff.of(i) {
-		if compare {
-			parents = append(parents, d.lines[p])
-		} else {
-			d.lines[p].release()
+	groups := d.diff.groups(i)
+	if !compare {
+		d.diff.uses(i, func(p int32) { d.lines[p].release() })
+		// One group, scanned whole, at every place.
+		all := make([]int32, 0, d.l.blobs[i].count)
+		for _, gr := range groups {
+			all = append(all, gr.places...)
 		}
+		slices.Sort(all) // places are listed in order
+		groups = []placeGroup{{places: all}}
 	}
 	own, hashed := d.lines[i], d.hashed[i]
 	if d.published[i] {
 		own = nil // its child compares through its delta
 	}
 	if len(data) > 0 {
-		c := leak.Chunk{Data: data, Blob: d.key(i)}
-		c.Origin, c.Also = d.places(&d.l.blobs[i])
-		if own != nil || len(parents) > 0 {
-			c.Narrow = narrower(data, own, hashed, parents, true, d.order[i])
-			delete(d.order, i)
+		fills, filled := own, hashed // the first group fills (or waits for) the blob's lines
+		for _, gr := range groups {
+			var parents []*priorLines
+			for _, p := range gr.parents {
+				parents = append(parents, d.lines[p])
+			}
+			c := leak.Chunk{Data: data, Blob: d.key(i, gr.parents)}
+			c.Origin, c.Also = d.places(gr.places)
+			if fills != nil || len(parents) > 0 {
+				c.Narrow = narrower(data, fills, filled, parents, true, d.order[i])
+				fills, filled = nil, false
+			}
+			if !d.send(c, nil) {
+				return false
+			}
 		}
-		if !d.send(c, nil) {
-			return false
-		}
+		delete(d.order, i)
 	} else {
-		for _, p := range parents {
-			p.release()
-		}
+		d.diff.uses(i, func(p int32) {
+			if compare {
+				d.lines[p].release()
+			}
+		})
 		if own != nil && !hashed {
 			own.fill(&lineHashes{})
 		}
@@ -1506,9 +1647,7 @@ func (d *delivery) ready(i int32) bool {
 // whole the blobs that waited for it.
 func (d *delivery) unusable(i int32) bool {
 	if d.state[i] == stateToScan {
-		for _, p := range d.diff.of(i) {
-			d.lines[p].release() // it will not compare with them
-		}
+		d.diff.uses(i, func(p int32) { d.lines[p].release() }) // it will not compare with them
 	}
 	d.state[i] = stateNoUse
 	if own := d.lines[i]; own != nil {

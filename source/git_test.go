@@ -187,6 +187,25 @@ func (r gitResult) byContent(t *testing.T, content string) *gotBlob {
 	return nil
 }
 
+// at finds the chunk of the blob with the given content that is reported
+// at path (a blob at several places may come in several chunks, one per
+// group of places that replaced the same versions).
+func (r gitResult) at(t *testing.T, content, path string) *gotBlob {
+	t.Helper()
+	for _, b := range r.blobs {
+		if b.Data != content {
+			continue
+		}
+		for _, p := range b.Places {
+			if strings.HasPrefix(p, path+"@") {
+				return b
+			}
+		}
+	}
+	t.Fatalf("no blob with content %q at %s among %d", content, path, len(r.blobs))
+	return nil
+}
+
 func (r gitResult) contents() []string {
 	var out []string
 	for _, b := range r.blobs {
@@ -1059,7 +1078,9 @@ func TestGitListInPartsMissingTree(t *testing.T) {
 // A blob that replaced an earlier version of its file is narrowed to the
 // lines it changed (with context), in full history, in a range (whose
 // parents are read only for their lines), staged, and through two
-// readers; --all-lines (AllLines) and a blob at two places are not.
+// readers; --all-lines (AllLines) is not. A blob at several places is
+// compared at each with what that place replaced (one chunk per group of
+// places that replaced the same versions; a new path whole).
 func TestGitNarrowsChangedBlobs(t *testing.T) {
 	r := newTestRepo(t)
 	var lines []string
@@ -1091,6 +1112,7 @@ func TestGitNarrowsChangedBlobs(t *testing.T) {
 	twin[6] = "twin 6 = 6"
 	twin[11] = "twin 11 = eleven"
 	t3 := joinLines(twin, true)
+	t3Tail, t3FromLine5 := joinLines(twin[9:], true), joinLines(twin[4:], true)
 	r.write(twins[2], t3)
 	r.commit("edit line 10")
 	r.write(twins[0], t3) // t3 at two places that replaced different versions
@@ -1127,17 +1149,25 @@ func TestGitNarrowsChangedBlobs(t *testing.T) {
 		if b := full.byContent(t, v1); b.Scanned != v1 || b.Kept != nil && slices.Contains(b.Kept, false) {
 			t.Errorf("an added file is scanned whole: %q", b.Scanned)
 		}
-		// v2 is at two places (app.conf replaced v1, copy.conf is new): whole.
-		if b := full.byContent(t, v2); b.Scanned != v2 {
-			t.Errorf("a blob at two places: scanned %q", b.Scanned)
+		// v2 is at two places: app.conf replaced v1 (compared with it),
+		// copy.conf is new (whole).
+		if b := full.at(t, v2, "copy.conf"); b.Scanned != v2 || len(b.Places) != 1 {
+			t.Errorf("a copy at a new path: scanned %q at %v", b.Scanned, b.Places)
 		}
-		// t2 is at two places that both replaced t1: compared with it.
-		if b := full.byContent(t, t2); len(b.Places) != 2 || b.Scanned != t2Changed || !slices.Equal(kept(b), []int{7}) {
+		if b := full.at(t, v2, "app.conf"); b.Scanned != joinLines(lines[7:12], true) || !slices.Equal(kept(b), []int{10}) || len(b.Places) != 1 {
+			t.Errorf("the edit a copy was made of: scanned %q, kept %v at %v", b.Scanned, kept(b), b.Places)
+		}
+		// t2 is at two places that both replaced t1: one chunk, compared.
+		if b := full.at(t, t2, "a/svc.conf"); len(b.Places) != 2 || b.Scanned != t2Changed || !slices.Equal(kept(b), []int{7}) {
 			t.Errorf("copies edited alike: %d places, scanned %q, kept %v", len(b.Places), b.Scanned, kept(b))
 		}
-		// t3 replaced t1 at c/svc.conf and t2 at a/svc.conf: whole.
-		if b := full.byContent(t, t3); len(b.Places) != 2 || b.Scanned != t3 {
-			t.Errorf("a blob at two places replacing different versions: %d places, scanned %q", len(b.Places), b.Scanned)
+		// t3 replaced t1 at c/svc.conf and t2 at a/svc.conf: each place
+		// compared with its own.
+		if b := full.at(t, t3, "c/svc.conf"); len(b.Places) != 1 || b.Scanned != t3Tail || !slices.Equal(kept(b), []int{12}) {
+			t.Errorf("t3 at c/svc.conf: %v, scanned %q, kept %v", b.Places, b.Scanned, kept(b))
+		}
+		if b := full.at(t, t3, "a/svc.conf"); len(b.Places) != 1 || b.Scanned != t3FromLine5 || !slices.Equal(kept(b), []int{7, 12}) {
+			t.Errorf("t3 at a/svc.conf: %v, scanned %q, kept %v", b.Places, b.Scanned, kept(b))
 		}
 		for name, res := range map[string]gitResult{"full": full, "range": rng} {
 			b := res.byContent(t, v3)

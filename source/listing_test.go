@@ -2,6 +2,8 @@ package source
 
 import (
 	"bufio"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -44,8 +46,18 @@ func TestListingAdd(t *testing.T) {
 	if ps := l.parentsOf(l.blobs[ib].first); len(ps) != 2 || ps[0] != ia || ps[1] != ic {
 		t.Errorf("parents of b at x.txt: %v, want [%d %d]", ps, ia, ic)
 	}
-	if plan := (diffPlan{l: l}); plan.of(ib) != nil || len(plan.of(ia)) != 0 {
-		t.Errorf("b at two places is not compared; a added the file: %v %v", plan.of(ib), plan.of(ia))
+	// b replaced a and c at x.txt and nothing at y.txt: two groups of
+	// places, one compared with a and c, one scanned whole.
+	plan := diffPlan{l: l}
+	if gs := plan.groups(ib); len(gs) != 2 || !slices.Equal(gs[0].parents, []int32{ia, ic}) || len(gs[1].parents) != 0 ||
+		!slices.Equal(gs[0].places, []int32{l.blobs[ib].first}) || !slices.Equal(gs[1].places, []int32{l.blobs[ib].last}) {
+		t.Errorf("groups of b: %+v", gs)
+	}
+	if !slices.Equal(plan.of(ib), []int32{ia, ic}) || len(plan.of(ia)) != 0 {
+		t.Errorf("b waits for %v, a for %v", plan.of(ib), plan.of(ia))
+	}
+	if off := (diffPlan{l: l, off: true}); len(off.groups(ib)) != 1 || off.of(ib) != nil {
+		t.Errorf("AllLines: groups %+v, waits for %v", off.groups(ib), off.of(ib))
 	}
 	o := l.origin("repo", l.places[l.blobs[ia].first])
 	want := time.Date(2024, 5, 6, 7, 8, 9, 0, time.FixedZone("", 2*3600))
@@ -114,5 +126,45 @@ func TestShortPlace(t *testing.T) {
 		if got := short(tc.commit, tc.staged); got != tc.want {
 			t.Errorf("short(%q, %v) = %q, want %q", tc.commit, tc.staged, got, tc.want)
 		}
+	}
+}
+
+// A blob at more places than maxGroups, each replacing another version:
+// maxGroups groups at most, one of them scanned whole (the places that
+// replaced nothing, and those past the bound); the others compared.
+func TestDiffPlanGroupsBounded(t *testing.T) {
+	t.Parallel()
+	l := newListing()
+	id := func(n int) objectID {
+		got, ok := l.parseID(fmt.Appendf(nil, "%040x", n))
+		if !ok {
+			t.Fatalf("parseID refused %d", n)
+		}
+		return got
+	}
+	c := l.addCommit(id(1), []byte("A U Thor"), []byte("a@example.com"), []byte("2024-05-06T07:08:09+02:00"))
+	blob := id(2)
+	l.add(blob, []byte("new.txt"), c, nil)
+	n := maxGroups + 3
+	for k := range n {
+		l.add(blob, fmt.Appendf(nil, "f%d.txt", k), c, []objectID{id(100 + k)})
+	}
+	l.add(blob, []byte("g0.txt"), c, []objectID{id(100)}) // replaced what f0.txt did
+	gs := diffPlan{l: l}.groups(l.index[blob])
+	if len(gs) != maxGroups {
+		t.Fatalf("%d groups, want %d: %+v", len(gs), maxGroups, gs)
+	}
+	if len(gs[0].parents) != 0 || len(gs[0].places) != 1+n-(maxGroups-1) {
+		t.Errorf("the whole group: %+v", gs[0])
+	}
+	if len(gs[1].parents) != 1 || len(gs[1].places) != 2 {
+		t.Errorf("f0.txt and g0.txt replaced the same version: %+v", gs[1])
+	}
+	total := 0
+	for _, g := range gs {
+		total += len(g.places)
+	}
+	if total != n+2 {
+		t.Errorf("%d places in groups, want %d", total, n+2)
 	}
 }
