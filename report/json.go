@@ -70,6 +70,7 @@ type jsonSummary struct {
 	SkippedBinary   int64         `json:"skipped_binary,omitempty"`
 	SkippedLarge    int64         `json:"skipped_large,omitempty"`
 	SkippedSymlinks int64         `json:"skipped_symlinks,omitempty"`
+	Cached          int64         `json:"cached,omitempty"`
 	DurationSeconds float64       `json:"duration_seconds"`
 	RulesVersion    string        `json:"rules_version,omitempty"`
 	Verification    *Verification `json:"verification,omitempty"`
@@ -115,6 +116,7 @@ func toJSONSummary(r *Report) *jsonSummary {
 		SkippedBinary:   s.SkippedBinary,
 		SkippedLarge:    s.SkippedLarge,
 		SkippedSymlinks: s.SkippedSymlinks,
+		Cached:          s.Cached,
 		DurationSeconds: float64(s.Duration.Round(time.Millisecond).Milliseconds()) / 1000,
 		RulesVersion:    s.RulesVersion,
 		Verification:    s.Verification,
@@ -211,6 +213,7 @@ func ReadJSON(rd io.Reader) (*Report, error) {
 			SkippedBinary:   s.SkippedBinary,
 			SkippedLarge:    s.SkippedLarge,
 			SkippedSymlinks: s.SkippedSymlinks,
+			Cached:          s.Cached,
 			Duration:        time.Duration(math.Round(s.DurationSeconds*1000)) * time.Millisecond,
 			RulesVersion:    s.RulesVersion,
 			Verification:    s.Verification,

@@ -78,6 +78,10 @@ type Summary struct {
 	// on purpose ("skipped_binary", "skipped_large", "skipped_symlinks",
 	// omitted when 0).
 	SkippedBinary, SkippedLarge, SkippedSymlinks int64
+	// Cached counts files (git blobs) not read because the cache held
+	// their findings ("cached", omitted when 0): a re-scan with --cache
+	// reports them without scanning them again.
+	Cached int64
 	// Duration is how long the scan took ("duration_seconds", a number of
 	// seconds with millisecond precision).
 	Duration time.Duration

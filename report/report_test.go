@@ -102,6 +102,7 @@ func fixture() *report.Report {
 			Bytes:         34567,
 			SkippedBinary: 2,
 			SkippedLarge:  1,
+			Cached:        5,
 			Duration:      1500 * time.Millisecond,
 			RulesVersion:  "2025.06",
 		},

@@ -148,7 +148,7 @@ func position(f *leak.Finding) string {
 
 // writeTextSummary writes
 //
-//	N findings (L live) in F files (B bytes) in 1.5s; skipped ...; scan incomplete: E errors
+//	N findings (L live) in F files (B bytes) [and K known from the cache] in 1.5s; skipped ...; scan incomplete: E errors
 //	  error: ...
 func writeTextSummary(t *textWriter, r *Report, live int) {
 	s := &r.Summary
@@ -173,6 +173,9 @@ func writeTextSummary(t *textWriter, r *Report, live int) {
 		line += " (" + t.style(ansiLive, fmt.Sprintf("%d live", live)) + ")"
 	}
 	line += fmt.Sprintf(" in %s (%s)", plural(s.Files, "file", "files"), plural(s.Bytes, "byte", "bytes"))
+	if s.Cached > 0 {
+		line += fmt.Sprintf(" and %d known from the cache", s.Cached)
+	}
 	if s.Duration > 0 {
 		line += " in " + durationText(s.Duration)
 	}

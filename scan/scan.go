@@ -184,6 +184,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			SkippedBinary:   st.Binary,
 			SkippedLarge:    st.TooLarge,
 			SkippedSymlinks: st.Symlinks,
+			Cached:          st.Cached,
 			Duration:        now().Sub(start),
 			RulesVersion:    cfg.Detector.Rules().Version,
 			Canceled:        canceled,

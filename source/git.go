@@ -120,7 +120,11 @@ type gitCounters struct {
 }
 
 // Stats implements Source.
-func (g *Git) Stats() Stats { return g.c.stats() }
+func (g *Git) Stats() Stats {
+	st := g.c.stats()
+	st.Cached = g.gc.known.Load()
+	return st
+}
 
 // GitStats says what the git listing found; complete once Chunks is done.
 func (g *Git) GitStats() GitStats {

@@ -38,6 +38,7 @@ type Stats struct {
 	Symlinks   int64 // skipped: symbolic links are not followed
 	Special    int64 // skipped: devices, sockets, pipes
 	Unreadable int64 // could not be read (each also yields an error)
+	Cached     int64 // not read: a cache had their findings (git blobs)
 }
 
 type counters struct {
