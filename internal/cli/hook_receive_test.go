@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -157,5 +158,41 @@ func TestPrintErrorsCapped(t *testing.T) {
 		case n > 51 && (lines != 51 || !strings.HasSuffix(stderr.String(), fmt.Sprintf("leakgate: error: and %d more\n", n-50))):
 			t.Errorf("%d errors: %d lines, ending %q", n, lines, stderr.String()[max(0, stderr.Len()-60):])
 		}
+	}
+}
+
+// A secret found before the time budget ran out rejects the push, and the
+// pusher and the audit log learn that the scan did not finish: the push
+// may hold more secrets than those listed.
+func TestReceiveVerdictSecretThenTimeout(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "audit.jsonl")
+	found := leak.Finding{RuleID: "aws-access-key-id", Description: "AWS key", Secret: leak.NewSecret("AKIAIOSFODNN7EXAMPLE"),
+		Fingerprint: "fp", Origin: leak.Origin{Path: "app.env", Line: 3, Commit: strings.Repeat("a", 40)}}
+	res := &scan.Result{Findings: []leak.Finding{found}, Summary: report.Summary{Errors: []string{"scan canceled: the report is partial"}}}
+	f := &receiveFlags{timeout: 4 * time.Second, onTimeout: "allow", onError: "allow"}
+	v := decide(res, true, f)
+	var out, warn bytes.Buffer
+	e := &env{stdout: &out, stderr: &warn}
+	audit := &auditLog{path: logPath, now: func() time.Time { return time.Unix(0, 0) }, warn: &warn}
+	err := e.receiveVerdict(pusher{w: &out}, audit, f, hookEnv{}, res, v, true)
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != scan.ExitFail {
+		t.Fatalf("receiveVerdict = %v, want exit %d", err, scan.ExitFail)
+	}
+	if !strings.Contains(out.String(), "app.env") ||
+		!strings.Contains(out.String(), "leakgate: note: the scan did not finish within 4s either: the push may hold more secrets than these.") {
+		t.Errorf("pusher output:\n%s", out.String())
+	}
+	if strings.Contains(out.String(), "IOSFODNN7EXAMPLE") {
+		t.Errorf("the secret reached the pusher:\n%s", out.String())
+	}
+	logged, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(logged), `"event":"reject"`) || !strings.Contains(string(logged), `"detail":"scan did not finish within 4s"`) {
+		t.Errorf("audit log: %s", logged)
 	}
 }
