@@ -29,8 +29,11 @@ import (
 // its only child carries that delta instead (priorLines.delta), and the
 // child is compared through its instructions (markCopied and
 // markAssembled in packs.go), hashing only the few lines of the older
-// version that the delta does not copy whole. The scanner widens the regions to keywords
-// above them whose rules reach into them (detect.Detector.Widen).
+// version that the delta does not copy whole; a child whose own lines no
+// one needs is then not even split into lines but where the delta's
+// copies do not reach (freshspans.go). The scanner widens the regions to
+// keywords above them whose rules reach into them
+// (detect.Detector.Widen).
 
 // contextLines is how many unchanged lines around a changed one are
 // scanned with it, so that a secret whose match starts on an unchanged
@@ -316,6 +319,21 @@ func narrower(data []byte, own *priorLines, hashed bool, parents []*priorLines, 
 		}()
 		if len(data) > math.MaxInt32 {
 			return whole, nil // offsets are int32: compare nothing this big
+		}
+		if own == nil && len(parents) == 1 && parents[0].delta != nil && utf16 == nil && scan {
+			// Through the delta alone: only the lines it does not copy
+			// are split (freshspans.go).
+			if parents[0].wait() == nil {
+				return whole, nil // a parent that could not be read: scan it all
+			}
+			lines, ok := freshThroughDelta(data, parents[0].delta)
+			switch {
+			case !ok:
+				return whole, nil
+			case len(lines) == 0:
+				return nil, func(int, int) bool { return false }
+			}
+			return spanRegions(data, lines), spanKeep(lines)
 		}
 		var lh *lineHashes
 		if hashed {

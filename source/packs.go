@@ -827,6 +827,29 @@ func markAssembled(fresh []bool, starts []int32, data []byte, d *priorDelta) boo
 	if !slices.Contains(fresh, true) {
 		return true
 	}
+	cands := assembledLines(data, d)
+	if len(cands) == 0 {
+		return true
+	}
+	set := newLineSet(cands)
+	for i, f := range fresh {
+		if !f {
+			continue
+		}
+		e := len(data)
+		if i+1 < len(starts) {
+			e = int(starts[i+1])
+		}
+		if set.take(maphash.Bytes(lineSeed, bytes.TrimSuffix(data[starts[i]:e], []byte{'\n'}))) {
+			fresh[i] = false
+		}
+	}
+	return true
+}
+
+// assembledLines returns the hashes of the lines of the replaced version d
+// (a delta against data) that markCopied does not see: see markAssembled.
+func assembledLines(data []byte, d *priorDelta) []uint64 {
 	// Copies whose bytes of data another copy takes too: only lines they
 	// copy whole can be lines of data copied twice (rare; counted below).
 	// Copies mostly go forward through data: sorting is rarely needed.
@@ -938,21 +961,5 @@ func markAssembled(fresh []bool, starts []int32, data []byte, d *priorDelta) boo
 		}
 		i = j
 	}
-	if len(cands) == 0 {
-		return true
-	}
-	set := newLineSet(cands)
-	for i, f := range fresh {
-		if !f {
-			continue
-		}
-		e := len(data)
-		if i+1 < len(starts) {
-			e = int(starts[i+1])
-		}
-		if set.take(maphash.Bytes(lineSeed, bytes.TrimSuffix(data[starts[i]:e], []byte{'\n'}))) {
-			fresh[i] = false
-		}
-	}
-	return true
+	return cands
 }
