@@ -362,14 +362,17 @@ func (c *Cache) replay(ch leak.Chunk) []leak.Finding {
 	return out
 }
 
-// record adds the findings of one chunk of blob at a path class (fs may be
-// empty: the class is then known clean).
+// record sets the findings of blob (a cache key: one chunk) at a path
+// class (fs may be empty: the class is then known clean). They replace
+// what an earlier scan recorded there: a blob scanned again (found at a
+// path of a class the cache did not know) would otherwise have its
+// findings at the classes it knew added twice.
 func (c *Cache) record(blob, class string, fs []leak.Finding) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.entry(blob)
 	c.seen[blob] = true
-	list, _ := e.get(class)
+	list := make([]cachedFinding, 0, len(fs))
 	for _, f := range fs {
 		list = append(list, cachedFinding{
 			Rule: f.RuleID, Description: f.Description, Secret: f.Secret.Reveal(), Fingerprint: f.Fingerprint,

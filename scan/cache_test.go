@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"os"
 	"os/exec"
@@ -153,6 +154,42 @@ func TestCache(t *testing.T) {
 	c, err = OpenCache(file, "v1", det.Rules())
 	if err != nil || c.Reset == "" || c.Len() != 0 {
 		t.Fatalf("damaged cache: %v, %q, %d", err, c.Reset, c.Len())
+	}
+}
+
+// A blob the cache knows, found at a path of a class it does not know, is
+// read and scanned again: its findings at the classes the cache knew are
+// replaced, not added a second time (the file grew with every such scan).
+func TestCacheRescanReplaces(t *testing.T) {
+	t.Parallel()
+	det := pathDetector(t)
+	file := filepath.Join(t.TempDir(), "cache")
+	ch := blobChunk()
+	ch.Also = nil // a.txt only
+	for round := range 3 {
+		c, err := OpenCache(file, "v1", det.Rules())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if round > 0 {
+			// One more place, of a new class each round.
+			ch.Also = append(ch.Also, leak.Origin{Path: fmt.Sprintf("conf%d/c.env", round), Commit: "c2"})
+			if c.Known(ch.Blob, append([]leak.Origin{ch.Origin}, ch.Also...)) && round == 1 {
+				t.Fatal("a blob at a path of a new class is known")
+			}
+		}
+		if _, err := Run(context.Background(), Config{Source: &fakeSource{items: []item{{chunk: ch}}}, Detector: det, Cache: c}); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Save(); err != nil {
+			t.Fatal(err)
+		}
+		// a.txt: rule aws; a .env path: aws and aws-in-env.
+		for path, want := range map[string]int{"a.txt": 1, "conf1/c.env": 2} {
+			if got := len(c.replay(leak.Chunk{Blob: ch.Blob, Origin: leak.Origin{Path: path}})); got != want && (round > 0 || path == "a.txt") {
+				t.Errorf("round %d: %s replays %d findings, want %d", round, path, got, want)
+			}
+		}
 	}
 }
 
