@@ -1544,19 +1544,12 @@ func (d *delivery) deliver(r blobRead) bool {
 	ps := d.diff.of(r.i)
 	missing := 0
 	for _, p := range ps {
-		switch d.state[p] {
-		case stateNoUse:
-			return d.emit(r.i, r.data, false) // a parent that cannot serve: scan it all
-		case stateLines:
-		default:
+		if !settled(d.state[p]) {
 			missing++
 		}
 	}
-	if missing == 0 {
-		return d.emit(r.i, r.data, len(ps) > 0)
-	}
-	if d.heldSum+int64(len(r.data)) > maxHeld {
-		return d.emit(r.i, r.data, false)
+	if missing == 0 || d.heldSum+int64(len(r.data)) > maxHeld {
+		return d.emit(r.i, r.data)
 	}
 	if d.lines[r.i] != nil && !d.published[r.i] {
 		// Its children need not wait for its parents.
@@ -1569,12 +1562,17 @@ func (d *delivery) deliver(r blobRead) bool {
 	d.held[r.i] = &heldBlob{data: r.data, missing: missing}
 	d.heldSum += int64(len(r.data))
 	for _, p := range ps {
-		if d.state[p] != stateLines {
+		if !settled(d.state[p]) {
 			d.waiting[p] = append(d.waiting[p], r.i)
 		}
 	}
 	return true
 }
+
+// settled says whether a blob in state s was read: its lines yielded, or
+// found unusable (a blob that waited for it is scanned whole where it
+// replaced it).
+func settled(s uint8) bool { return s == stateLines || s == stateNoUse }
 
 // linesOnly yields a chunk that only fills blob i's lines (if anyone needs
 // them), and emits the blobs that waited only for them.
@@ -1587,19 +1585,31 @@ func (d *delivery) linesOnly(i int32, data []byte) bool {
 	return d.ready(i)
 }
 
-// emit yields the chunk of blob i, compared with its parents or (compare
-// false) scanned whole, then what waited for it.
-func (d *delivery) emit(i int32, data []byte, compare bool) bool {
-	groups := d.diff.groups(i)
-	if !compare {
-		d.diff.uses(i, func(p int32) { d.lines[p].release() })
-		// One group, scanned whole, at every place.
-		all := make([]int32, 0, d.l.blobs[i].count)
-		for _, gr := range groups {
-			all = append(all, gr.places...)
+// emit yields the chunks of blob i, then what waited for it: one for each
+// group of its places whose versions it replaced are all read and usable,
+// compared with them, and one for the other places (new paths, or a
+// version that is binary, missing, too large or not read yet), scanned
+// whole.
+func (d *delivery) emit(i int32, data []byte) bool {
+	var groups []placeGroup
+	var whole []int32
+	for _, gr := range d.diff.groups(i) {
+		compare := len(gr.parents) > 0 && len(data) > 0
+		for _, p := range gr.parents {
+			compare = compare && d.state[p] == stateLines
 		}
-		slices.Sort(all) // places are listed in order
-		groups = []placeGroup{{places: all}}
+		if compare {
+			groups = append(groups, gr)
+			continue
+		}
+		for _, p := range gr.parents {
+			d.lines[p].release() // it will not compare with them
+		}
+		whole = append(whole, gr.places...)
+	}
+	if whole != nil {
+		slices.Sort(whole) // places are listed in order
+		groups = append(groups, placeGroup{places: whole})
 	}
 	own, hashed := d.lines[i], d.hashed[i]
 	if d.published[i] {
@@ -1624,12 +1634,10 @@ func (d *delivery) emit(i int32, data []byte, compare bool) bool {
 		}
 		delete(d.order, i)
 	} else {
-		d.diff.uses(i, func(p int32) {
-			if compare {
-				d.lines[p].release()
-			}
-		})
-		if own != nil && !hashed {
+		switch {
+		case own != nil && hashed:
+			own.release() // the reference its own chunk would have used
+		case own != nil:
 			own.fill(&lineHashes{})
 		}
 		d.g.skip(d.l.blobHex(i)) // nothing to scan at any path: the cache need not ask again
@@ -1644,11 +1652,11 @@ func (d *delivery) emit(i int32, data []byte, compare bool) bool {
 // for them.
 func (d *delivery) ready(i int32) bool {
 	d.state[i] = stateLines
-	return d.wake(i, true)
+	return d.wake(i)
 }
 
-// unusable marks blob i as one that cannot serve as a parent, and scans
-// whole the blobs that waited for it.
+// unusable marks blob i as one that cannot serve as a parent, and emits
+// the blobs that waited only for it (scanned whole where they replaced it).
 func (d *delivery) unusable(i int32) bool {
 	if d.state[i] == stateToScan {
 		d.diff.uses(i, func(p int32) { d.lines[p].release() }) // it will not compare with them
@@ -1657,10 +1665,12 @@ func (d *delivery) unusable(i int32) bool {
 	if own := d.lines[i]; own != nil {
 		own.fill(nil)
 	}
-	return d.wake(i, false)
+	return d.wake(i)
 }
 
-func (d *delivery) wake(i int32, ok bool) bool {
+// wake emits the held blobs that waited for blob i, now read, and for no
+// other.
+func (d *delivery) wake(i int32) bool {
 	kids := d.waiting[i]
 	delete(d.waiting, i)
 	for _, k := range kids {
@@ -1669,12 +1679,12 @@ func (d *delivery) wake(i int32, ok bool) bool {
 			continue // already emitted whole
 		}
 		h.missing--
-		if ok && h.missing > 0 {
+		if h.missing > 0 {
 			continue
 		}
 		delete(d.held, k)
 		d.heldSum -= int64(len(h.data))
-		if !d.emit(k, h.data, ok) {
+		if !d.emit(k, h.data) {
 			return false
 		}
 	}
@@ -1689,7 +1699,7 @@ func (d *delivery) flush() {
 			continue // emitted meanwhile, when a blob it waited for was
 		}
 		delete(d.held, k)
-		if !d.emit(k, h.data, false) {
+		if !d.emit(k, h.data) {
 			return
 		}
 	}

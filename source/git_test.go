@@ -1192,6 +1192,47 @@ func TestGitNarrowsChangedBlobs(t *testing.T) {
 	}
 }
 
+// A blob whose version at one path cannot be compared with (binary there)
+// is scanned whole at that path only: at another path that it edited, it
+// is still compared with what that path had (a full history, a range, and
+// the same packed).
+func TestGitUnusableParentOneGroup(t *testing.T) {
+	r := newTestRepo(t)
+	r.write("x", "binary\x00data\n")
+	r.write("y", "first\nold = 1\n")
+	r.commit("add")
+	both := "first\nold = 1\nnew = 2\n"
+	r.write("x", both)
+	r.write("y", both)
+	r.commit("same text at both")
+	kept := func(b *gotBlob) []int {
+		var out []int
+		for i, k := range b.Kept {
+			if k {
+				out = append(out, i+1)
+			}
+		}
+		return out
+	}
+	for _, packed := range []bool{false, true} {
+		if packed {
+			r.git("repack", "-adq")
+		}
+		for name, g := range map[string]*Git{"full": {Dir: r.dir}, "range": {Dir: r.dir, Range: "HEAD~1..HEAD"}} {
+			res := scanGit(t, g)
+			if res.fatal != nil || len(res.errs) > 0 {
+				t.Fatalf("%s: %v %v", name, res.fatal, res.errs)
+			}
+			if b := res.at(t, both, "x"); b.Scanned != both || len(b.Places) != 1 || slices.Contains(b.Kept, false) {
+				t.Errorf("%s, packed %v: at x (binary before): scanned %q, kept %v at %v", name, packed, b.Scanned, kept(b), b.Places)
+			}
+			if b := res.at(t, both, "y"); !slices.Equal(kept(b), []int{3}) || len(b.Places) != 1 {
+				t.Errorf("%s, packed %v: at y: scanned %q, kept %v at %v", name, packed, b.Scanned, kept(b), b.Places)
+			}
+		}
+	}
+}
+
 // A blob at many paths (past manyPlaces) is reported once per path, at the
 // commit that first put it there.
 func TestGitBlobAtManyPaths(t *testing.T) {
