@@ -847,34 +847,49 @@ func markAssembled(fresh []bool, starts []int32, data []byte, d *priorDelta) boo
 	return true
 }
 
+// sharedCopies says which of the copies in ops take bytes another copy
+// takes too.
+func sharedCopies(ops []deltaOp) []bool {
+	byOff := make([]int, 0, len(ops))
+	for k, op := range ops {
+		if op.copy {
+			byOff = append(byOff, k)
+		}
+	}
+	offOrder := func(a, b int) int { return cmp.Compare(ops[a].off, ops[b].off) }
+	if !slices.IsSortedFunc(byOff, offOrder) {
+		slices.SortFunc(byOff, offOrder)
+	}
+	shared := make([]bool, len(ops))
+	reach, last := -1, -1 // the farthest end so far, and the copy that reaches it
+	for _, k := range byOff {
+		op := ops[k]
+		if op.off < reach {
+			shared[k], shared[last] = true, true
+		}
+		if end := op.off + op.n; end > reach {
+			reach, last = end, k
+		}
+	}
+	return shared
+}
+
 // assembledLines returns the hashes of the lines of the replaced version d
 // (a delta against data) that markCopied does not see: see markAssembled.
 func assembledLines(data []byte, d *priorDelta) []uint64 {
 	// Copies whose bytes of data another copy takes too: only lines they
 	// copy whole can be lines of data copied twice (rare; counted below).
-	// Copies mostly go forward through data: sorting is rarely needed.
-	byOff := make([]int, 0, len(d.ops))
-	for k, op := range d.ops {
-		if op.copy {
-			byOff = append(byOff, k)
-		}
-	}
-	offOrder := func(a, b int) int { return cmp.Compare(d.ops[a].off, d.ops[b].off) }
-	if !slices.IsSortedFunc(byOff, offOrder) {
-		slices.SortFunc(byOff, offOrder)
-	}
+	// Copies mostly go forward through data, one after the other: then
+	// none is shared, and nothing needs sorting.
 	var shared []bool
-	reach, last := -1, -1 // the farthest end so far, and the copy that reaches it
-	for _, k := range byOff {
-		op := d.ops[k]
-		if op.off < reach {
-			if shared == nil {
-				shared = make([]bool, len(d.ops))
+	reach := -1
+	for _, op := range d.ops {
+		if op.copy {
+			if op.off < reach {
+				shared = sharedCopies(d.ops)
+				break
 			}
-			shared[k], shared[last] = true, true
-		}
-		if end := op.off + op.n; end > reach {
-			reach, last = end, k
+			reach = op.off + op.n
 		}
 	}
 	isShared := func(k int) bool { return shared != nil && shared[k] }
