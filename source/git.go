@@ -1023,12 +1023,16 @@ func (g *Git) read(ctx context.Context, l *listing, yield func(leak.Chunk, error
 		if b.first < 0 {
 			continue // only a version that others replaced
 		}
-		if g.Known != nil && d.known(int32(i)) {
-			g.gc.known.Add(1)
-			if !d.replay(int32(i)) {
-				return
+		if g.Known != nil {
+			if known := d.known(int32(i)); known != nil {
+				g.gc.known.Add(1)
+				for _, c := range known {
+					if !d.send(c, nil) {
+						return
+					}
+				}
+				continue
 			}
-			continue
 		}
 		todo = append(todo, int32(i))
 		d.state[i] = stateToScan
@@ -1410,6 +1414,8 @@ type delivery struct {
 	waiting   map[int32][]int32 // parent -> held children
 	heldSum   int64
 	stopped   bool // the consumer stopped
+	// knownChunks is known's result, reused from blob to blob.
+	knownChunks []leak.Chunk
 }
 
 type heldBlob struct {
@@ -1417,27 +1423,20 @@ type heldBlob struct {
 	missing int // parents not read yet
 }
 
-// known says whether the cache knows every group of blob i's places.
-func (d *delivery) known(i int32) bool {
+// known returns, when the cache knows every group of blob i's places, a
+// chunk without content for each, for the cache to report its findings
+// there (valid until the next call); else nil.
+func (d *delivery) known(i int32) []leak.Chunk {
+	d.knownChunks = d.knownChunks[:0]
 	for _, gr := range d.diff.groups(i) {
 		first, also := d.places(gr.places)
-		if !d.g.Known(d.key(i, gr.parents), append([]leak.Origin{first}, also...)) {
-			return false
+		key := d.key(i, gr.parents)
+		if !d.g.Known(key, append([]leak.Origin{first}, also...)) {
+			return nil
 		}
+		d.knownChunks = append(d.knownChunks, leak.Chunk{Blob: key, Origin: first, Also: also})
 	}
-	return true
-}
-
-// replay yields a chunk without content for each group of blob i's places,
-// for the cache to report its findings there.
-func (d *delivery) replay(i int32) bool {
-	for _, gr := range d.diff.groups(i) {
-		first, also := d.places(gr.places)
-		if !d.send(leak.Chunk{Blob: d.key(i, gr.parents), Origin: first, Also: also}, nil) {
-			return false
-		}
-	}
-	return true
+	return d.knownChunks
 }
 
 // key is the id under which a blob's findings at a group of its places
