@@ -39,26 +39,16 @@ func freshThroughDelta(data []byte, d *priorDelta) (lines []span, ok bool) {
 	if d.baseSize != len(data) {
 		return nil, false
 	}
+	// Each run's zone: where the lines it keeps as old may start, and
+	// where they must end by.
 	type zone struct{ s, e int }
-	var zones []zone
-	var last byte
-	w, prevCopy := 0, false
-	for _, op := range d.ops {
-		if op.copy {
-			if k := len(zones) - 1; prevCopy && zones[k].e == op.off {
-				zones[k].e += op.n
-			} else {
-				s := op.off
-				if !(w == 0 || last == '\n') {
-					s++ // the older version has no line start there
-				}
-				zones = append(zones, zone{s, op.off + op.n})
-			}
-			last, prevCopy = data[op.off+op.n-1], true
-		} else {
-			last, prevCopy = op.last, false
+	runs := copyRuns(data, d)
+	zones := make([]zone, len(runs))
+	for k, r := range runs {
+		zones[k] = zone{r.a, r.b}
+		if !r.starts {
+			zones[k].s++ // the older version has no line start there
 		}
-		w += op.n
 	}
 	if !slices.IsSortedFunc(zones, func(x, y zone) int { return cmp.Compare(x.s, y.s) }) {
 		slices.SortFunc(zones, func(x, y zone) int { return cmp.Compare(x.s, y.s) })

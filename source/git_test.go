@@ -109,6 +109,18 @@ type gotBlob struct {
 	Kept []bool
 }
 
+// keptLines returns the 1-based numbers of the lines where a finding
+// would be kept.
+func (b *gotBlob) keptLines() []int {
+	var out []int
+	for i, k := range b.Kept {
+		if k {
+			out = append(out, i+1)
+		}
+	}
+	return out
+}
+
 type gitResult struct {
 	blobs  map[string]*gotBlob
 	bases  []string // contents read only as parents
@@ -1124,15 +1136,6 @@ func TestGitNarrowsChangedBlobs(t *testing.T) {
 	r.write("app.conf", v3+"tail\n")
 	r.git("add", "app.conf")
 
-	kept := func(b *gotBlob) []int {
-		var out []int
-		for i, k := range b.Kept {
-			if k {
-				out = append(out, i+1)
-			}
-		}
-		return out
-	}
 	for _, reads := range []int{1 << 30, 1} {
 		saved := parallelReadMin
 		parallelReadMin = reads
@@ -1154,25 +1157,25 @@ func TestGitNarrowsChangedBlobs(t *testing.T) {
 		if b := full.at(t, v2, "copy.conf"); b.Scanned != v2 || len(b.Places) != 1 {
 			t.Errorf("a copy at a new path: scanned %q at %v", b.Scanned, b.Places)
 		}
-		if b := full.at(t, v2, "app.conf"); b.Scanned != joinLines(lines[7:12], true) || !slices.Equal(kept(b), []int{10}) || len(b.Places) != 1 {
-			t.Errorf("the edit a copy was made of: scanned %q, kept %v at %v", b.Scanned, kept(b), b.Places)
+		if b := full.at(t, v2, "app.conf"); b.Scanned != joinLines(lines[7:12], true) || !slices.Equal(b.keptLines(), []int{10}) || len(b.Places) != 1 {
+			t.Errorf("the edit a copy was made of: scanned %q, kept %v at %v", b.Scanned, b.keptLines(), b.Places)
 		}
 		// t2 is at two places that both replaced t1: one chunk, compared.
-		if b := full.at(t, t2, "a/svc.conf"); len(b.Places) != 2 || b.Scanned != t2Changed || !slices.Equal(kept(b), []int{7}) {
-			t.Errorf("copies edited alike: %d places, scanned %q, kept %v", len(b.Places), b.Scanned, kept(b))
+		if b := full.at(t, t2, "a/svc.conf"); len(b.Places) != 2 || b.Scanned != t2Changed || !slices.Equal(b.keptLines(), []int{7}) {
+			t.Errorf("copies edited alike: %d places, scanned %q, kept %v", len(b.Places), b.Scanned, b.keptLines())
 		}
 		// t3 replaced t1 at c/svc.conf and t2 at a/svc.conf: each place
 		// compared with its own.
-		if b := full.at(t, t3, "c/svc.conf"); len(b.Places) != 1 || b.Scanned != t3Tail || !slices.Equal(kept(b), []int{12}) {
-			t.Errorf("t3 at c/svc.conf: %v, scanned %q, kept %v", b.Places, b.Scanned, kept(b))
+		if b := full.at(t, t3, "c/svc.conf"); len(b.Places) != 1 || b.Scanned != t3Tail || !slices.Equal(b.keptLines(), []int{12}) {
+			t.Errorf("t3 at c/svc.conf: %v, scanned %q, kept %v", b.Places, b.Scanned, b.keptLines())
 		}
-		if b := full.at(t, t3, "a/svc.conf"); len(b.Places) != 1 || b.Scanned != t3FromLine5 || !slices.Equal(kept(b), []int{7, 12}) {
-			t.Errorf("t3 at a/svc.conf: %v, scanned %q, kept %v", b.Places, b.Scanned, kept(b))
+		if b := full.at(t, t3, "a/svc.conf"); len(b.Places) != 1 || b.Scanned != t3FromLine5 || !slices.Equal(b.keptLines(), []int{7, 12}) {
+			t.Errorf("t3 at a/svc.conf: %v, scanned %q, kept %v", b.Places, b.Scanned, b.keptLines())
 		}
 		for name, res := range map[string]gitResult{"full": full, "range": rng} {
 			b := res.byContent(t, v3)
-			if want := joinLines(lines[:4], true); b.Scanned != want || !slices.Equal(kept(b), []int{2}) {
-				t.Errorf("%s: v3 scanned %q, kept lines %v; want %q, [2]", name, b.Scanned, kept(b), want)
+			if want := joinLines(lines[:4], true); b.Scanned != want || !slices.Equal(b.keptLines(), []int{2}) {
+				t.Errorf("%s: v3 scanned %q, kept lines %v; want %q, [2]", name, b.Scanned, b.keptLines(), want)
 			}
 		}
 		if len(rng.bases) != 0 || len(rng.blobs) != 1 {
@@ -1183,8 +1186,8 @@ func TestGitNarrowsChangedBlobs(t *testing.T) {
 			t.Errorf("v1 at %v", b.Places)
 		}
 		if b := staged.byContent(t, v3+"tail\n"); !strings.HasSuffix(b.Scanned, "tail\n") || strings.HasPrefix(b.Scanned, "setting 0") ||
-			!slices.Equal(kept(b), []int{13}) {
-			t.Errorf("staged: scanned %q, kept %v", b.Scanned, kept(b))
+			!slices.Equal(b.keptLines(), []int{13}) {
+			t.Errorf("staged: scanned %q, kept %v", b.Scanned, b.keptLines())
 		}
 		if b := all.byContent(t, v3); b.Scanned != v3 || b.Kept != nil && slices.Contains(b.Kept, false) {
 			t.Errorf("AllLines: v3 scanned %q", b.Scanned)
@@ -1205,15 +1208,6 @@ func TestGitUnusableParentOneGroup(t *testing.T) {
 	r.write("x", both)
 	r.write("y", both)
 	r.commit("same text at both")
-	kept := func(b *gotBlob) []int {
-		var out []int
-		for i, k := range b.Kept {
-			if k {
-				out = append(out, i+1)
-			}
-		}
-		return out
-	}
 	for _, packed := range []bool{false, true} {
 		if packed {
 			r.git("repack", "-adq")
@@ -1224,10 +1218,10 @@ func TestGitUnusableParentOneGroup(t *testing.T) {
 				t.Fatalf("%s: %v %v", name, res.fatal, res.errs)
 			}
 			if b := res.at(t, both, "x"); b.Scanned != both || len(b.Places) != 1 || slices.Contains(b.Kept, false) {
-				t.Errorf("%s, packed %v: at x (binary before): scanned %q, kept %v at %v", name, packed, b.Scanned, kept(b), b.Places)
+				t.Errorf("%s, packed %v: at x (binary before): scanned %q, kept %v at %v", name, packed, b.Scanned, b.keptLines(), b.Places)
 			}
-			if b := res.at(t, both, "y"); !slices.Equal(kept(b), []int{3}) || len(b.Places) != 1 {
-				t.Errorf("%s, packed %v: at y: scanned %q, kept %v at %v", name, packed, b.Scanned, kept(b), b.Places)
+			if b := res.at(t, both, "y"); !slices.Equal(b.keptLines(), []int{3}) || len(b.Places) != 1 {
+				t.Errorf("%s, packed %v: at y: scanned %q, kept %v at %v", name, packed, b.Scanned, b.keptLines(), b.Places)
 			}
 		}
 	}

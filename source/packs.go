@@ -758,30 +758,8 @@ func markCopied(fresh []bool, starts []int32, data []byte, d *priorDelta) bool {
 	if d.baseSize != len(data) {
 		return false
 	}
-	// The copied runs of data, merged where one copy goes on from another
-	// in both versions; starts says whether the older version has a line
-	// start where the run begins.
-	type run struct {
-		a, b   int
-		starts bool
-	}
-	var runs []run
-	var last byte
-	w, prevCopy := 0, false
-	for _, op := range d.ops {
-		if op.copy {
-			if k := len(runs) - 1; prevCopy && runs[k].b == op.off {
-				runs[k].b += op.n
-			} else {
-				runs = append(runs, run{op.off, op.off + op.n, w == 0 || last == '\n'})
-			}
-			last, prevCopy = data[op.off+op.n-1], true
-		} else {
-			last, prevCopy = op.last, false
-		}
-		w += op.n
-	}
-	slices.SortFunc(runs, func(x, y run) int { return cmp.Compare(x.a, y.a) })
+	runs := copyRuns(data, d)
+	slices.SortFunc(runs, func(x, y copyRun) int { return cmp.Compare(x.a, y.a) })
 	// Lines in order, runs in order of their start: reach is the farthest
 	// end of the runs that begin before the line (at or before its
 	// preceding line break).
@@ -808,6 +786,36 @@ func markCopied(fresh []bool, starts []int32, data []byte, d *priorDelta) bool {
 		}
 	}
 	return true
+}
+
+// copyRun is a run of data that a replaced version copies: data[a:b],
+// copies merged where one goes on from another in both versions; starts
+// says whether the older version has a line start where the run begins.
+type copyRun struct {
+	a, b   int
+	starts bool
+}
+
+// copyRuns returns the runs of data that the replaced version d (a delta
+// against data) copies, in the order d copies them.
+func copyRuns(data []byte, d *priorDelta) []copyRun {
+	var runs []copyRun
+	var last byte
+	w, prevCopy := 0, false
+	for _, op := range d.ops {
+		if op.copy {
+			if k := len(runs) - 1; prevCopy && runs[k].b == op.off {
+				runs[k].b += op.n
+			} else {
+				runs = append(runs, copyRun{op.off, op.off + op.n, w == 0 || last == '\n'})
+			}
+			last, prevCopy = data[op.off+op.n-1], true
+		} else {
+			last, prevCopy = op.last, false
+		}
+		w += op.n
+	}
+	return runs
 }
 
 // markAssembled clears fresh[i] for lines of data still fresh after
