@@ -320,12 +320,9 @@ func narrower(data []byte, own *priorLines, hashed bool, parents []*priorLines, 
 		if len(data) > math.MaxInt32 {
 			return whole, nil // offsets are int32: compare nothing this big
 		}
-		if own == nil && len(parents) == 1 && parents[0].delta != nil && utf16 == nil && scan {
+		if own == nil && len(parents) == 1 && utf16 == nil && scan && parents[0].wait() != nil && parents[0].delta != nil {
 			// Through the delta alone: only the lines it does not copy
 			// are split (freshspans.go).
-			if parents[0].wait() == nil {
-				return whole, nil // a parent that could not be read: scan it all
-			}
 			lines, ok := freshThroughDelta(data, parents[0].delta)
 			switch {
 			case !ok:
