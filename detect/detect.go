@@ -372,7 +372,7 @@ func (d *Detector) runWindows(data []byte, wins []window) []candidate {
 			secret := string(seg[s:e])
 			match := string(seg[m[0]:m[1]])
 			ent := ShannonEntropy(secret)
-			if !d.accept(r, secret, match, s-m[0], ent) {
+			if !d.accept(r, secret, match, s-m[0], ent, lineBefore(data, w.start+m[0])) {
 				continue
 			}
 			out = append(out, candidate{rule: r, secret: secret, start: w.start + s, end: w.start + e, entropy: ent})
@@ -462,7 +462,7 @@ func (d *Detector) runAnchored(data []byte, ws []window) []candidate {
 		}
 		secret := string(seg[s:e])
 		ent := ShannonEntropy(secret)
-		if !d.accept(r, secret, string(seg[m[0]:m[1]]), s-m[0], ent) {
+		if !d.accept(r, secret, string(seg[m[0]:m[1]]), s-m[0], ent, lineBefore(data, w.start+m[0])) {
 			continue
 		}
 		out = append(out, candidate{rule: r, secret: secret, start: w.start + s, end: w.start + e, entropy: ent})
@@ -471,8 +471,9 @@ func (d *Detector) runAnchored(data []byte, ws []window) []candidate {
 }
 
 // accept applies a rule's and the global filters to a candidate secret,
-// which starts at byte at of the rule's match.
-func (d *Detector) accept(r *rules.Rule, secret, match string, at int, ent float64) bool {
+// which starts at byte at of the rule's match; before is the line before
+// the match.
+func (d *Detector) accept(r *rules.Rule, secret, match string, at int, ent float64, before []byte) bool {
 	if ent < r.Entropy {
 		return false
 	}
@@ -485,7 +486,8 @@ func (d *Detector) accept(r *rules.Rule, secret, match string, at int, ent float
 	// A documented example key passes the placeholder and weak-value
 	// filters (and only the ReportExampleKeys option reports it).
 	example := IsExampleKey(secret)
-	if !example && (IsPlaceholder(secret) || r.Generic && (IsWeakValue(secret) || isVariable(match, at, len(secret)))) {
+	if !example && (IsPlaceholder(secret) || r.Generic && (IsWeakValue(secret) || isVariable(match, at, len(secret)) ||
+		spellsName(before, match[:at], secret))) {
 		return false
 	}
 	// The allowlist regexes last: they cost more than the string filters
@@ -494,6 +496,16 @@ func (d *Detector) accept(r *rules.Rule, secret, match string, at int, ent float
 		return false
 	}
 	return !example || d.opts.ReportExampleKeys
+}
+
+// lineBefore returns the part of data's line before offset off, at most
+// maxNameLine bytes of it.
+func lineBefore(data []byte, off int) []byte {
+	from := max(0, off-maxNameLine)
+	if i := bytes.LastIndexByte(data[from:off], '\n'); i >= 0 {
+		from += i + 1
+	}
+	return data[from:off]
 }
 
 // lineAround returns the line of data that holds [start, end), cut to at

@@ -412,6 +412,54 @@ func isVariable(match string, at, n int) bool {
 	return isCamelWords(match[at : at+n])
 }
 
+// maxNameLine is how far back on its line spellsName looks for a name.
+const maxNameLine = 256
+
+// spellsName reports a value that spells a name written before it on its
+// line (in before, the line up to the rule's match, or in key, the match
+// up to the value), or the end of one: letters and digits alike, case
+// and separators aside. Such values are enum constants and placeholders,
+// not secrets: passwordAuthenticationSCRAMSHA256 passwordAuthentication =
+// "scram-sha-256", PreviewEPSBankBrullKallmusBankAg ... =
+// "brull_kallmus_bank_ag", <ServicePassword>__ServicePassword__. A
+// secret is not named after itself. Values shorter than six letters and
+// digits are not judged.
+func spellsName(before []byte, key, value string) bool {
+	v := make([]byte, 0, len(value))
+	for i := 0; i < len(value); i++ {
+		if c := lowerASCII(value[i]); isLower(c) || isDigit(c) {
+			v = append(v, c)
+		}
+	}
+	if len(v) < 6 {
+		return false
+	}
+	var name []byte
+	check := func(text []byte) bool {
+		for i := 0; i <= len(text); i++ {
+			if i < len(text) && (isIdentByte(text[i])) {
+				if c := lowerASCII(text[i]); c != '_' {
+					name = append(name, c)
+				}
+				continue
+			}
+			if bytes.HasSuffix(name, v) {
+				return true
+			}
+			name = name[:0]
+		}
+		return false
+	}
+	return check(before) || check([]byte(key))
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
 // isCamelWords reports camelCase identifiers made mostly of words: split
 // at underscores, digits and case changes (OAuth splits as O, Auth), three
 // quarters of the letters at least are in two or more pieces of 4 to 12

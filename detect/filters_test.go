@@ -251,3 +251,30 @@ func TestIsCamelWordsRandom(t *testing.T) {
 		}
 	}
 }
+
+// A value that spells a name before it on its line (an enum constant, a
+// snapshot placeholder) is not a secret; a value that does not, or only
+// shares a few letters with its name, still is.
+func TestSpellsName(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		before, key, value string
+		want               bool
+	}{
+		{"\tpasswordAuthenticationSCRAMSHA256 ", `passwordAuthentication = "`, "scram-sha-256", true},
+		{"\tPreviewEPSBankBrullKallmusBankAg ", `TokenPaymentMethodPreviewEPSBank = "`, "brull_kallmus_bank_ag", true},
+		{"<ServiceName>x</ServiceName>", "<ServiceSpecificCredentialId>", "__ServiceSpecificCredentialId__", true},
+		{"", `ClientSecretKind = "`, "client-secret-kind", true},
+		// Secrets: not the name, or not all of it.
+		{"", `API_TOKEN = "`, "Zr8Nq2LpV6tXk4Wm9YbC3hDs", false},
+		{"", `token_abc = "`, "abc123xyz789", false},
+		{"\tprodDatabasePassword ", `Password = "`, "Prod-Database-Pass-2024!", false},
+		{"", `KEY_Qz7Lp2 = "`, "Qz7Lp2", true}, // named after itself: not a secret either
+		{"", `key = "`, "Qz7Lp", false},        // under six letters and digits: not judged
+	} {
+		got := spellsName([]byte(c.before), c.key, c.value)
+		if got != c.want {
+			t.Errorf("spellsName(%q, %q, %q) = %v, want %v", c.before, c.key, c.value, got, c.want)
+		}
+	}
+}
