@@ -422,8 +422,9 @@ const maxNameLine = 256
 // not secrets: passwordAuthenticationSCRAMSHA256 passwordAuthentication =
 // "scram-sha-256", PreviewEPSBankBrullKallmusBankAg ... =
 // "brull_kallmus_bank_ag", <ServicePassword>__ServicePassword__. A
-// secret is not named after itself. Values shorter than six letters and
-// digits are not judged.
+// secret is not named after itself; a name that holds the value as it is
+// written (the same secret earlier on the line, as part of a name) does
+// not count. Values shorter than six letters and digits are not judged.
 func spellsName(before []byte, key, value string) bool {
 	v := make([]byte, 0, len(value))
 	for i := 0; i < len(value); i++ {
@@ -436,17 +437,20 @@ func spellsName(before []byte, key, value string) bool {
 	}
 	var name []byte
 	check := func(text []byte) bool {
+		from := 0 // where the current name starts in text
 		for i := 0; i <= len(text); i++ {
-			if i < len(text) && (isIdentByte(text[i])) {
+			if i < len(text) && isIdentByte(text[i]) {
 				if c := lowerASCII(text[i]); c != '_' {
 					name = append(name, c)
 				}
 				continue
 			}
-			if bytes.HasSuffix(name, v) {
+			// The value itself, earlier on the line (a secret written
+			// twice: Bearer X ... token=X), names nothing.
+			if bytes.HasSuffix(name, v) && !strings.Contains(string(text[from:i]), value) {
 				return true
 			}
-			name = name[:0]
+			name, from = name[:0], i+1
 		}
 		return false
 	}

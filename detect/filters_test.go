@@ -269,8 +269,13 @@ func TestSpellsName(t *testing.T) {
 		{"", `API_TOKEN = "`, "Zr8Nq2LpV6tXk4Wm9YbC3hDs", false},
 		{"", `token_abc = "`, "abc123xyz789", false},
 		{"\tprodDatabasePassword ", `Password = "`, "Prod-Database-Pass-2024!", false},
-		{"", `KEY_Qz7Lp2 = "`, "Qz7Lp2", true}, // named after itself: not a secret either
-		{"", `key = "`, "Qz7Lp", false},        // under six letters and digits: not judged
+		{"", `KEY_Qz = "`, "Qz7Lp2", false},
+		{"", `KEY_QZ7LP2 = "`, "Qz7Lp2", true}, // a name spelling it in its own case
+		// The same secret earlier on the line, found there by no rule: the
+		// second one is still reported.
+		{`curl -H "X-Id: Zr8Nq2LpV6tXk4Wm9YbC3hDs" -d `, `token=`, "Zr8Nq2LpV6tXk4Wm9YbC3hDs", false},
+		{`session_Zr8Nq2LpV6tXk4Wm9YbC3hDs `, `token=`, "Zr8Nq2LpV6tXk4Wm9YbC3hDs", false},
+		{"", `key = "`, "Qz7Lp", false}, // under six letters and digits: not judged
 	} {
 		got := spellsName([]byte(c.before), c.key, c.value)
 		if got != c.want {

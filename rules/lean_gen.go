@@ -3,7 +3,7 @@
 package rules
 
 // leanGenVersion is the Version of the rule files that leanGenRules was written from.
-const leanGenVersion = "9c772e0fa32c8c63"
+const leanGenVersion = "d5c7c966c67c74e0"
 
 // leanGenRules returns the built-in rules without examples, as decoded from
 // default/*.toml, and their allowlist.
