@@ -415,46 +415,106 @@ func isVariable(match string, at, n int) bool {
 // maxNameLine is how far back on its line spellsName looks for a name.
 const maxNameLine = 256
 
-// spellsName reports a value that spells a name written before it on its
-// line (in before, the line up to the rule's match, or in key, the match
-// up to the value), or the end of one: letters and digits alike, case
-// and separators aside. Such values are enum constants and placeholders,
-// not secrets: passwordAuthenticationSCRAMSHA256 passwordAuthentication =
-// "scram-sha-256", PreviewEPSBankBrullKallmusBankAg ... =
-// "brull_kallmus_bank_ag", <ServicePassword>__ServicePassword__. A
-// secret is not named after itself; a name that holds the value as it is
-// written (the same secret earlier on the line, as part of a name) does
-// not count. Values shorter than six letters and digits are not judged.
+// spellsName reports a value that is the name of something written before
+// it on its line (in before, the line up to the rule's match, or in key,
+// the match up to the value), not a secret. Two shapes only, since a
+// secret can resemble a name on its line in many ways (written twice, or
+// a password made from a user name):
+//
+//   - an enum constant's value: lower-case words of letters or of digits
+//     joined by '-' or '_' (two words or more, one of three letters or
+//     more), whose letters and digits end a longer name before it, case
+//     aside: passwordAuthenticationSCRAMSHA256 passwordAuthentication =
+//     "scram-sha-256", PreviewEPSBankBrullKallmusBankAg ... =
+//     "brull_kallmus_bank_ag";
+//   - a placeholder that wraps a name written before it, made of words
+//     (isCamelWords), in double underscores:
+//     <ServiceSpecificCredentialId>__ServiceSpecificCredentialId__.
 func spellsName(before []byte, key, value string) bool {
-	v := make([]byte, 0, len(value))
-	for i := 0; i < len(value); i++ {
-		if c := lowerASCII(value[i]); isLower(c) || isDigit(c) {
-			v = append(v, c)
+	if inner, ok := strings.CutPrefix(value, "__"); ok {
+		if inner, ok = strings.CutSuffix(inner, "__"); ok && isIdent(inner) && isCamelWords(inner) {
+			return hasName(before, key, func(name []byte) bool { return string(name) == inner })
 		}
-	}
-	if len(v) < 6 {
 		return false
 	}
-	var name []byte
+	words, letters := 0, false
+	v := make([]byte, 0, len(value))
+	for _, w := range strings.FieldsFunc(value, func(r rune) bool { return r == '-' || r == '_' }) {
+		switch {
+		case isLowerWord(w):
+			letters = letters || len(w) >= 3
+		case isDigits(w):
+		default:
+			return false
+		}
+		words++
+		v = append(v, w...)
+	}
+	if words < 2 || !letters || len(v) < 6 || strings.Trim(value, "-_") != value {
+		return false
+	}
+	return hasName(before, key, func(name []byte) bool {
+		if len(name) <= len(v) {
+			return false
+		}
+		tail := name[len(name)-len(v):]
+		for i := range tail {
+			if lowerASCII(tail[i]) != v[i] {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// hasName says whether one of the names (runs of letters, digits and
+// underscores, underscores dropped but for a name given whole to match)
+// in before or key matches.
+func hasName(before []byte, key string, match func(name []byte) bool) bool {
 	check := func(text []byte) bool {
-		from := 0 // where the current name starts in text
+		var name []byte
 		for i := 0; i <= len(text); i++ {
 			if i < len(text) && isIdentByte(text[i]) {
-				if c := lowerASCII(text[i]); c != '_' {
-					name = append(name, c)
-				}
 				continue
 			}
-			// The value itself, earlier on the line (a secret written
-			// twice: Bearer X ... token=X), names nothing.
-			if bytes.HasSuffix(name, v) && !strings.Contains(string(text[from:i]), value) {
-				return true
+			start := i
+			for start > 0 && isIdentByte(text[start-1]) {
+				start--
 			}
-			name, from = name[:0], i+1
+			if start < i {
+				whole := text[start:i]
+				name = name[:0]
+				for _, c := range whole {
+					if c != '_' {
+						name = append(name, c)
+					}
+				}
+				if match(whole) || match(name) {
+					return true
+				}
+			}
 		}
 		return false
 	}
 	return check(before) || check([]byte(key))
+}
+
+func isLowerWord(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if !isLower(w[i]) {
+			return false
+		}
+	}
+	return w != ""
+}
+
+func isIdent(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if !isIdentByte(w[i]) {
+			return false
+		}
+	}
+	return w != ""
 }
 
 func lowerASCII(c byte) byte {

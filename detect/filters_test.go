@@ -252,9 +252,10 @@ func TestIsCamelWordsRandom(t *testing.T) {
 	}
 }
 
-// A value that spells a name before it on its line (an enum constant, a
-// snapshot placeholder) is not a secret; a value that does not, or only
-// shares a few letters with its name, still is.
+// A value that is the name of something before it on its line (an enum
+// constant, a snapshot placeholder) is not a secret; a secret that merely
+// resembles a name on its line (written twice, made from a user name,
+// another case or encoding of an id) still is.
 func TestSpellsName(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
@@ -264,21 +265,24 @@ func TestSpellsName(t *testing.T) {
 		{"\tpasswordAuthenticationSCRAMSHA256 ", `passwordAuthentication = "`, "scram-sha-256", true},
 		{"\tPreviewEPSBankBrullKallmusBankAg ", `TokenPaymentMethodPreviewEPSBank = "`, "brull_kallmus_bank_ag", true},
 		{"<ServiceName>x</ServiceName>", "<ServiceSpecificCredentialId>", "__ServiceSpecificCredentialId__", true},
-		{"", `ClientSecretKind = "`, "client-secret-kind", true},
-		// Secrets: not the name, or not all of it.
-		{"", `API_TOKEN = "`, "Zr8Nq2LpV6tXk4Wm9YbC3hDs", false},
-		{"", `token_abc = "`, "abc123xyz789", false},
-		{"\tprodDatabasePassword ", `Password = "`, "Prod-Database-Pass-2024!", false},
-		{"", `KEY_Qz = "`, "Qz7Lp2", false},
-		{"", `KEY_QZ7LP2 = "`, "Qz7Lp2", true}, // a name spelling it in its own case
-		// The same secret earlier on the line, found there by no rule: the
-		// second one is still reported.
+		{"", `ClientSecretKindAccessCode = "`, "access-code", true},
+		// Not the shape of a name: secrets, whatever the line holds.
 		{`curl -H "X-Id: Zr8Nq2LpV6tXk4Wm9YbC3hDs" -d `, `token=`, "Zr8Nq2LpV6tXk4Wm9YbC3hDs", false},
 		{`session_Zr8Nq2LpV6tXk4Wm9YbC3hDs `, `token=`, "Zr8Nq2LpV6tXk4Wm9YbC3hDs", false},
-		{"", `key = "`, "Qz7Lp", false}, // under six letters and digits: not judged
+		{`curl -H "X-Id: k5auUfiYwLx62hwAABPJ7tgB6HBUzJMOdhqMWii9ndw=" -d "`, `token=`, "k5auUfiYwLx62hwAABPJ7tgB6HBUzJMOdhqMWii9ndw=", false},
+		{`export CACHE_TAG=TOKEN_A22FAC180D6B2E6E1B465E551305FD2D2490CA4C `, `API_TOKEN=`, "a22fac180d6b2e6e1b465e551305fd2d2490ca4c", false},
+		{`export DEVICE_ID=616e8c4bf1444d33a34955d46af783b5 `, `DEVICE_API_KEY=`, "616e8c4b-f144-4d33-a349-55d46af783b5", false},
+		{`ftp_user=acme_Wq7Zk2 `, `ftp_password="`, "Acme_Wq7Zk2#", false},
+		{`  DB_HOST: orders2024.db.internal   # `, `DB_PASSWORD: "`, "Orders2024!", false},
+		{`  # пароль: парольKx92Lm7Qz, `, `password = "`, "парольKx92Lm7Qz", false},
+		{"", `API_TOKEN = "`, "Zr8Nq2LpV6tXk4Wm9YbC3hDs", false},
+		{"", `token_abc = "`, "abc123xyz789", false},
+		{"", `scram_sha_256 = "`, "scram-sha-256", false},       // not a longer name
+		{"", `SCRAMSHA256Password = "`, "scram-sha-256", false}, // not at its end
+		{"", `key = "`, "ab-cd", false},                            // too short
+		{"", `KeyZr8Nq2LpV6tXk4 = "`, "__Zr8Nq2LpV6tXk4__", false}, // not words
 	} {
-		got := spellsName([]byte(c.before), c.key, c.value)
-		if got != c.want {
+		if got := spellsName([]byte(c.before), c.key, c.value); got != c.want {
 			t.Errorf("spellsName(%q, %q, %q) = %v, want %v", c.before, c.key, c.value, got, c.want)
 		}
 	}

@@ -3,7 +3,7 @@
 package rules
 
 // leanGenVersion is the Version of the rule files that leanGenRules was written from.
-const leanGenVersion = "d5c7c966c67c74e0"
+const leanGenVersion = "f902f6f82aede794"
 
 // leanGenRules returns the built-in rules without examples, as decoded from
 // default/*.toml, and their allowlist.
