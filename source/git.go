@@ -1300,65 +1300,57 @@ func (p diffPlan) group(k int32) []int32 {
 	return p.l.parentsOf(k)
 }
 
-// of returns the blobs that blob i waits for: the versions its places
-// replaced, each once (those of its only group as they are).
-func (p diffPlan) of(i int32) []int32 {
+// groupParents calls f with the versions each group of blob i's places
+// replaced (none when nothing is compared); a blob at one place takes no
+// allocation.
+func (p diffPlan) groupParents(i int32, f func(parents []int32)) {
 	b := &p.l.blobs[i]
-	if p.off || b.first < 0 {
-		return nil
+	switch {
+	case p.off || b.first < 0:
+	case b.count == 1:
+		f(p.l.parentsOf(b.first))
+	default:
+		for _, g := range p.groups(i) {
+			f(g.parents)
+		}
 	}
-	if b.count == 1 {
+}
+
+// of returns the blobs that blob i waits for: the versions its places
+// replaced, each once (those of its only place as they are).
+func (p diffPlan) of(i int32) []int32 {
+	if b := &p.l.blobs[i]; b.count == 1 && !p.off {
 		return p.l.parentsOf(b.first)
 	}
 	var out []int32
-	for _, g := range p.groups(i) {
-		for _, q := range g.parents {
+	p.groupParents(i, func(ps []int32) {
+		for _, q := range ps {
 			if !slices.Contains(out, q) {
 				out = append(out, q)
 			}
 		}
-	}
+	})
 	return out
 }
 
 // uses calls f for each use of a parent by blob i: once per group it is a
 // parent of (the count its lines are kept for, and released by).
 func (p diffPlan) uses(i int32, f func(parent int32)) {
-	b := &p.l.blobs[i]
-	if p.off || b.first < 0 {
-		return
-	}
-	if b.count == 1 {
-		for _, q := range p.l.parentsOf(b.first) {
+	p.groupParents(i, func(ps []int32) {
+		for _, q := range ps {
 			f(q)
 		}
-		return
-	}
-	for _, g := range p.groups(i) {
-		for _, q := range g.parents {
-			f(q)
-		}
-	}
+	})
 }
 
 // onlyParents calls f with the parent of each group of blob i that has
 // one (a version the packs may store as a delta against the blob).
 func (p diffPlan) onlyParents(i int32, f func(parent int32)) {
-	b := &p.l.blobs[i]
-	if p.off || b.first < 0 {
-		return
-	}
-	if b.count == 1 {
-		if ps := p.l.parentsOf(b.first); len(ps) == 1 {
+	p.groupParents(i, func(ps []int32) {
+		if len(ps) == 1 {
 			f(ps[0])
 		}
-		return
-	}
-	for _, g := range p.groups(i) {
-		if len(g.parents) == 1 {
-			f(g.parents[0])
-		}
-	}
+	})
 }
 
 // sameSet says whether a and b hold the same blobs (a merge's parents
