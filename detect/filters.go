@@ -473,16 +473,13 @@ func spellsName(before []byte, key, value string) bool {
 func hasName(before []byte, key string, match func(name []byte) bool) bool {
 	check := func(text []byte) bool {
 		var name []byte
+		from := 0 // where the current name starts
 		for i := 0; i <= len(text); i++ {
 			if i < len(text) && isIdentByte(text[i]) {
 				continue
 			}
-			start := i
-			for start > 0 && isIdentByte(text[start-1]) {
-				start--
-			}
-			if start < i {
-				whole := text[start:i]
+			if from < i {
+				whole := text[from:i]
 				name = name[:0]
 				for _, c := range whole {
 					if c != '_' {
@@ -493,6 +490,7 @@ func hasName(before []byte, key string, match func(name []byte) bool) bool {
 					return true
 				}
 			}
+			from = i + 1
 		}
 		return false
 	}
