@@ -64,13 +64,7 @@ const Overlap = 4096
 // IsBinary reports whether data looks binary: a NUL byte in its first
 // 8000 bytes, as git decides.
 func IsBinary(data []byte) bool {
-	n := min(len(data), 8000)
-	for _, b := range data[:n] {
-		if b == 0 {
-			return true
-		}
-	}
-	return false
+	return bytes.IndexByte(data[:min(len(data), 8000)], 0) >= 0
 }
 
 // Split cuts data, whose first byte is at column 1 of line, into pieces of
