@@ -2,6 +2,7 @@ package source
 
 import (
 	"bytes"
+	"compress/zlib"
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
@@ -719,4 +720,33 @@ func TestGitHistoryComparedByDelta(t *testing.T) {
 		}
 	}
 	t.Logf("%d versions through deltas; %d lines kept only through the delta", g.gc.throughDelta.Load(), differ)
+}
+
+func TestZlibHeader(t *testing.T) {
+	for level := zlib.HuffmanOnly; level <= zlib.BestCompression; level++ {
+		var b bytes.Buffer
+		w, err := zlib.NewWriterLevel(&b, level)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte("some content\n"))
+		w.Close()
+		if !zlibHeader(b.Bytes()[0], b.Bytes()[1]) {
+			t.Errorf("level %d: header %x not accepted", level, b.Bytes()[:2])
+		}
+		var d bytes.Buffer
+		w, err = zlib.NewWriterLevelDict(&d, level, []byte("dictionary"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		if zlibHeader(d.Bytes()[0], d.Bytes()[1]) {
+			t.Errorf("level %d: header with a preset dictionary %x accepted", level, d.Bytes()[:2])
+		}
+	}
+	for _, h := range [][2]byte{{0x78, 0x9d}, {0x79, 0x9c}, {0x88, 0x98}, {0x00, 0x00}} {
+		if zlibHeader(h[0], h[1]) {
+			t.Errorf("header %x accepted", h)
+		}
+	}
 }
