@@ -55,6 +55,9 @@ type Detector struct {
 	pathFilters []pathFilter
 	pathRes     []*regexp.Regexp // the distinct path regexes of the rules
 	pathChecks  []runCheck       // their run checks (".env" needs a run of 4 of [.env])
+	// namedPaths are the rules that apply only to the paths their filters
+	// name (see OnlyAt).
+	namedPaths []int
 	// reach is the largest rule window: Widen's look-back before a region
 	// goes from the line start at or before reach bytes back (widen reads
 	// only the part of it that its keywords' windows reach from).
@@ -134,6 +137,9 @@ func New(set *rules.Set, opts Options) (*Detector, error) {
 		if paths, allow := r.PathRegexps(), r.Allowlist.PathRegexps(); len(paths) > 0 || len(allow) > 0 {
 			d.pathSlot[i] = len(d.pathFilters)
 			d.pathFilters = append(d.pathFilters, pathFilter{indexes(paths), indexes(allow)})
+			if len(paths) > 0 {
+				d.namedPaths = append(d.namedPaths, i)
+			}
 		}
 	}
 	ids := map[string]int{}
@@ -178,6 +184,23 @@ func (d *Detector) Detect(c leak.Chunk) []leak.Finding {
 	return d.finish(c, raw)
 }
 
+// MayFind reports whether Detect could find something in data at some
+// path, leaving out the rules that apply only to the paths their filters
+// name (OnlyAt says where those apply): it applies no path allowlist, the
+// rules' or the global one. A full-history git scan uses it to pass over
+// the versions of files that cannot hold a finding (source.Screen).
+func (d *Detector) MayFind(data []byte) bool {
+	return len(d.detect(data, &pathRules{anyPath: true}, 0)) > 0
+}
+
+// OnlyAt reports whether one of the rules that apply only to the paths
+// their filters name (such as dotenv-secret, for .env files) applies to
+// path: MayFind leaves those rules out.
+func (d *Detector) OnlyAt(path string) bool {
+	p := &pathRules{path: path}
+	return slices.ContainsFunc(d.namedPaths, func(ri int) bool { return p.ok(d, ri) })
+}
+
 // candidate is a finding before positions are resolved to lines.
 type candidate struct {
 	rule       *rules.Rule
@@ -194,7 +217,10 @@ type window struct{ rule, start, end int }
 // distinct path regex runs at most once per chunk, however many rules
 // share it (the .env filters are on five rules).
 type pathRules struct {
-	path    string
+	path string
+	// anyPath, for MayFind, applies every rule without a filter of the
+	// paths it applies to, and no path allowlist.
+	anyPath bool
 	decided []uint8 // per path-filtered rule (Detector.pathSlot): 0 unknown, 1 applies, 2 not
 	matched []uint8 // per distinct path regex: 0 unknown, 1 matches, 2 not
 }
@@ -208,6 +234,9 @@ func (p *pathRules) ok(d *Detector, ri int) bool {
 	slot := d.pathSlot[ri]
 	if slot < 0 {
 		return true
+	}
+	if p.anyPath {
+		return len(d.pathFilters[slot].paths) == 0
 	}
 	if p.decided == nil {
 		p.decided = make([]uint8, len(d.pathFilters))

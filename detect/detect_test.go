@@ -189,3 +189,56 @@ paths = ['''\.ya?ml$''']
 		}
 	}
 }
+
+// TestMayFind checks MayFind against Detect on every built-in rule's
+// examples and counterexamples at paths that rules filter on: whatever
+// Detect finds at a path, MayFind must say may be there, unless OnlyAt
+// says a rule for named paths applies there.
+func TestMayFind(t *testing.T) {
+	set := rules.Default()
+	d, err := New(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := []string{"main.go", "config/app.yaml", ".env", "deploy/.env.production", "home/.pgpass",
+		".edgerc", "datadog.yaml", "conf/datadog-agent/agent.yaml", "vendor/lib/x.go", "go.sum", "README.md", "package-lock.json"}
+	checked, onlyAt := 0, 0
+	for _, r := range set.Rules {
+		texts := append(append([]string(nil), r.Examples...), r.Counterexamples...)
+		for _, text := range texts {
+			for _, p := range append(paths, r.ExamplePath) {
+				if p == "" {
+					continue
+				}
+				fs := d.Detect(leak.Chunk{Data: []byte(text), Origin: leak.Origin{Path: p}})
+				if len(fs) == 0 {
+					continue
+				}
+				if d.OnlyAt(p) {
+					onlyAt++
+					continue
+				}
+				checked++
+				if !d.MayFind([]byte(text)) {
+					t.Errorf("rule %s: Detect finds %s at %s, MayFind says nothing can be found in %q", r.ID, fs[0].RuleID, p, text)
+				}
+			}
+		}
+	}
+	if checked < 1000 || onlyAt == 0 {
+		t.Fatalf("checked %d texts with findings and %d at paths of named-path rules: too few", checked, onlyAt)
+	}
+	for _, p := range []string{".env", "a/.env.local", "x/.pgpass", ".edgerc", "datadog.yaml"} {
+		if !d.OnlyAt(p) {
+			t.Errorf("OnlyAt(%q) = false", p)
+		}
+	}
+	for _, p := range []string{"main.go", "env.go", "README.md"} {
+		if d.OnlyAt(p) {
+			t.Errorf("OnlyAt(%q) = true", p)
+		}
+	}
+	if d.MayFind([]byte("package main\n\nfunc main() {}\n")) {
+		t.Error("MayFind on a file without secrets")
+	}
+}
