@@ -228,3 +228,45 @@ func (w *widener) earliest(data []byte, lo, hi, end, start int) int {
 	})
 	return start
 }
+
+// Reach extends regions of data down to the end of the windows of the
+// keywords in them (to a line end), for a scan that must see whatever a
+// change in a region can make found, not only what is found in the
+// region: a keyword put above lines that did not change brings the
+// secrets in its window into findings (source.Screen). Regions that then
+// overlap are merged. Nothing changes when no rule has a window.
+func (d *Detector) Reach(data []byte, regions []leak.Region) []leak.Region {
+	w := d.widen
+	if w == nil || len(regions) == 0 {
+		return regions
+	}
+	out := make([]leak.Region, 0, len(regions))
+	for _, r := range regions {
+		// Scan the region, then what the windows added to it, and so on:
+		// a keyword there reaches further still. Each pass ends further
+		// down, up to the end of data.
+		for from := r.Start; ; {
+			end := r.End
+			w.kw.scan(data[from:r.End], func(id, _, he int) bool {
+				end = max(end, from+he+w.reach[id])
+				return true
+			})
+			if end = min(end, len(data)); end <= r.End {
+				break
+			}
+			if i := bytes.IndexByte(data[end-1:], '\n'); i >= 0 {
+				end += i // to the end of the line, with its line break
+			} else {
+				end = len(data)
+			}
+			// A keyword across the old end is found in the next pass.
+			from, r.End = max(r.Start, r.End-(w.kw.maxLen-1)), end
+		}
+		if k := len(out) - 1; k >= 0 && r.Start <= out[k].End {
+			out[k].End = max(out[k].End, r.End)
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
