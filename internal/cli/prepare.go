@@ -84,6 +84,7 @@ func (e *env) prepareScan(path string, f *scanFlags) (*preparedScan, error) {
 		if ps.cache, err = e.openCache(ps.git, f, set); err != nil {
 			return nil, &exitError{code: scan.ExitIncomplete, err: err}
 		}
+		ps.git.Screen = det
 		src = ps.git
 	default:
 		src = &source.Dir{Root: path, MaxFileSize: f.maxFileSize}
