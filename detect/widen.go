@@ -234,8 +234,14 @@ func (w *widener) earliest(data []byte, lo, hi, end, start int) int {
 // change in a region can make found, not only what is found in the
 // region: a keyword put above lines that did not change brings the
 // secrets in its window into findings (source.Screen). Regions that then
-// overlap are merged. Nothing changes when no rule has a window.
+// overlap are merged. Nothing changes when no rule has a window. A rule
+// without keywords searches all of data (its matches may span lines):
+// when one applies to paths its filters do not name (MayFind runs it),
+// the region is all of data.
 func (d *Detector) Reach(data []byte, regions []leak.Region) []leak.Region {
+	if len(regions) > 0 && slices.ContainsFunc(d.noKw, func(ri int) bool { return !slices.Contains(d.namedPaths, ri) }) {
+		return []leak.Region{{Start: 0, End: len(data), Line: 1}}
+	}
 	w := d.widen
 	if w == nil || len(regions) == 0 {
 		return regions

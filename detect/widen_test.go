@@ -396,3 +396,67 @@ func detectorFrom(t *testing.T, name, toml string) *Detector {
 	}
 	return d
 }
+
+// TestReachWithoutKeywords: a rule without keywords searches all of the
+// data, so Reach makes the region all of it, unless the rule is limited
+// to named paths (MayFind does not run it then).
+func TestReachWithoutKeywords(t *testing.T) {
+	data := []byte("one\ntwo\nthree\nfour\n")
+	region := []leak.Region{{Start: 4, End: 8, Line: 2}}
+	for _, tc := range []struct {
+		toml  string
+		whole bool
+	}{
+		{"[[rules]]\nid = \"k\"\nkeywords = [\"zzz\"]\nregex = '''zzz(\\w+)'''\n", false},
+		{"[[rules]]\nid = \"n\"\nregex = '''(?s)one.*four'''\n", true},
+		{"[[rules]]\nid = \"n\"\nregex = '''(?s)one.*four'''\npaths = ['''\\.env$''']\n", false},
+	} {
+		set, err := rules.ParseRules("t.toml", []byte(tc.toml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := New(set, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := d.Reach(data, region)
+		want := region
+		if tc.whole {
+			want = []leak.Region{{Start: 0, End: len(data), Line: 1}}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: Reach = %v, want %v", tc.toml, got, want)
+		}
+	}
+}
+
+// TestReachWindow: a region is extended to the end of the line where the
+// window of a keyword in it ends, and again from what that added.
+func TestReachWindow(t *testing.T) {
+	set, err := rules.ParseRules("t.toml", []byte("[[rules]]\nid = \"far\"\nkeywords = [\"[vault]\"]\nwindow = 8\nregex = '''(?m)^far = (\\w+)$'''\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Lines start at 0, 4, 12, 18, 24, 39, 44 and 49; [vault] at 4, 24
+	// and 31.
+	data := []byte("one\n[vault]\nabcde\nfghij\n[vault][vault]\nklmn\nqrst\nuvwx\n")
+	got := d.Reach(data, []leak.Region{{Start: 0, End: 4, Line: 1}, {Start: 4, End: 12, Line: 2}, {Start: 49, End: 54, Line: 8}})
+	// The first [vault] (4-11) reaches byte 19: to the end of line 4 (24),
+	// merged with the region before it. The last region reaches nothing.
+	want := []leak.Region{{Start: 0, End: 24, Line: 1}, {Start: 49, End: 54, Line: 8}}
+	if !slices.Equal(got, want) {
+		t.Errorf("Reach = %v, want %v", got, want)
+	}
+	// A region that ends after line 5's first [vault] (24-31): it reaches
+	// byte 39, the end of line 5, which brings in the second (31-38),
+	// which reaches byte 46: to the end of line 7 (49).
+	got = d.Reach(data, []leak.Region{{Start: 12, End: 31, Line: 3}})
+	want = []leak.Region{{Start: 12, End: 49, Line: 3}}
+	if !slices.Equal(got, want) {
+		t.Errorf("Reach = %v, want %v", got, want)
+	}
+}

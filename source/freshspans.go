@@ -142,9 +142,10 @@ func lineEndAt(data []byte, off int) int {
 
 // spanRegions returns the regions to scan around fresh lines (in order),
 // as changedRegions does for a line array: each run of adjacent fresh
-// lines with contextLines lines on either side, regions closer than
-// mergeGap bytes merged; line numbers are counted up to each region only.
-func spanRegions(data []byte, lines []span) []leak.Region {
+// lines with context lines on either side (contextLines for a changed
+// blob), regions closer than mergeGap bytes merged; line numbers are
+// counted up to each region only.
+func spanRegions(data []byte, lines []span, context int) []leak.Region {
 	var out []leak.Region
 	counted, line := 0, 1 // line is the number of the line at offset counted
 	for i := 0; i < len(lines); {
@@ -153,7 +154,7 @@ func spanRegions(data []byte, lines []span) []leak.Region {
 			j++
 		}
 		start, stop := lines[i].start, lines[j].end
-		for range contextLines {
+		for range context {
 			if start > 0 {
 				start = lineStartAt(data, start-1)
 			}

@@ -56,7 +56,7 @@ func checkSpans(t *testing.T, name string, data []byte, d *priorDelta) {
 	if diff := cmp.Diff(wantFresh, fresh); diff != "" {
 		t.Fatalf("%s: fresh line starts (-by lines +through spans):\n%s\ndata %q", name, diff, data)
 	}
-	if diff := cmp.Diff(wantRegions, spanRegions(data, lines)); diff != "" {
+	if diff := cmp.Diff(wantRegions, spanRegions(data, lines, contextLines)); diff != "" {
 		t.Fatalf("%s: regions (-by lines +through spans):\n%s\ndata %q", name, diff, data)
 	}
 	if len(lines) == 0 {

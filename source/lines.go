@@ -330,7 +330,7 @@ func narrower(data []byte, own *priorLines, hashed bool, parents []*priorLines, 
 			case len(lines) == 0:
 				return nil, func(int, int) bool { return false }
 			}
-			return spanRegions(data, lines), spanKeep(lines)
+			return spanRegions(data, lines, contextLines), spanKeep(lines)
 		}
 		var lh *lineHashes
 		if hashed {

@@ -21,17 +21,21 @@ import (
 //
 // Git stores most versions as deltas against another object (a base): a
 // version is the base's bytes, copied in runs, with new bytes between
-// them. Detection finds the same candidates in the same lines with the
-// same lines around them (the premise of comparing versions at all: a
-// changed file is scanned only around its changed lines, see
-// Chunk.Narrow), so a version whose base cannot hold a finding can hold
-// one only near its bytes that are not copied from the base: the lines
-// that hold them, the first and last line of each run of copies (their
-// neighbours are not the base's), two lines of context either side, the
-// keywords above whose rules reach into them (Screen.Widen), and the
-// lines that the windows of the keywords in them reach below (Screen.Reach:
-// a keyword put above old lines makes what its rule finds there new). A
-// version stored whole, or whose base is not screened, is screened whole.
+// them. What detection finds in a line depends on that line alone (its
+// windows run from the line's start to its end, decoded text keeps its
+// line as context, the filters look at the line before the match) except
+// for rules with a window, whose keyword reaches lines below it, and
+// rules without keywords, which search all of the data. So a version
+// whose base cannot hold a finding can hold one only in the lines that
+// are not copied whole from the base: the lines that hold new bytes, and
+// the first and last line of each run of copies (a copy may start or end
+// inside a line of the base); or in the windows of keywords that reach
+// those lines. Those lines are screened, widened up to the keywords above
+// whose windows reach them (Screen.Widen) and down to the end of the
+// windows of the keywords in them (Screen.Reach: a keyword put above old
+// lines makes what its rule finds there new; all of the data for a rule
+// without keywords). A version stored whole, or whose base is not
+// screened clean, is screened whole.
 //
 // Screened this way, the benchmark history's versions are detected over
 // a fraction of their bytes, and each only once, whatever the number of
@@ -160,7 +164,7 @@ func (g *Git) screen(ctx context.Context, l *listing, store *objectStore, todo [
 func mayFind(s Screen, data []byte, d *priorDelta) bool {
 	regions := []leak.Region{{Start: 0, End: len(data), Line: 1}}
 	if d != nil {
-		regions = s.Reach(data, s.Widen(data, spanRegions(data, uncopiedLines(data, d))))
+		regions = s.Reach(data, s.Widen(data, spanRegions(data, uncopiedLines(data, d), 0)))
 	}
 	found := false
 	for _, rg := range regions {

@@ -189,7 +189,7 @@ func TestScreenRandomDeltas(t *testing.T) {
 			for _, f := range fs {
 				at = append(at, fmt.Sprintf("%s at line %d (byte %d)", f.RuleID, f.Origin.Line, f.Offset))
 			}
-			t.Fatalf("trial %d: the object holds a finding the screen does not see: %s\nlines not copied %v, regions %v\nobject:\n%s", trials, at, uncopiedLines(data, d), det.Reach(data, det.Widen(data, spanRegions(data, uncopiedLines(data, d)))), data)
+			t.Fatalf("trial %d: the object holds a finding the screen does not see: %s\nlines not copied %v, regions %v\nobject:\n%s", trials, at, uncopiedLines(data, d), det.Reach(data, det.Widen(data, spanRegions(data, uncopiedLines(data, d), 0))), data)
 		}
 	}
 	if found < 1000 || clean < 1000 {
