@@ -318,9 +318,10 @@ type packReader struct {
 	size  int
 	// The last object readBlobAt read, when it was rebuilt from a delta: the
 	// delta and the position of its base.
-	lastDelta []byte
-	lastBase  objectPos
-	lastOrder binary.AppendByteOrder // the last blob read was UTF-16 in this order, decoded
+	lastDelta    []byte
+	lastBase     objectPos
+	lastBaseData []byte                 // the content of the base at lastBase
+	lastOrder    binary.AppendByteOrder // the last blob read was UTF-16 in this order, decoded
 }
 
 type cachedObject struct {
@@ -351,7 +352,7 @@ func (r *packReader) readBlobAt(pos objectPos, limit int64) (data []byte, size i
 			data, size, status, ok = nil, 0, "", false
 		}
 	}()
-	r.lastDelta, r.lastOrder = nil, nil
+	r.lastDelta, r.lastBaseData, r.lastOrder = nil, nil, nil
 	typ, data, size, err := r.object(pos, limit, 0)
 	switch {
 	case errors.Is(err, errPackSkip) && typ == objBlob:
@@ -429,6 +430,9 @@ func (r *packReader) object(pos objectPos, limit int64, depth int) (typ int, dat
 		btyp, bdata, _, err := r.object(base, 0, depth+1)
 		if err != nil {
 			return 0, nil, 0, err
+		}
+		if depth == 0 {
+			r.lastBaseData = bdata
 		}
 		if limit > 0 && btyp != objBlob {
 			return btyp, nil, target, errPackSkip

@@ -122,7 +122,7 @@ func (g *Git) screen(ctx context.Context, l *listing, store *objectStore, todo [
 				d, _ = parseDelta(r.lastDelta)
 			}
 		}
-		if mayFind(g.Screen, data, d) {
+		if mayFind(g.Screen, data, r.lastBaseData, d) {
 			return screenMayFind
 		}
 		g.c.files.Add(1)
@@ -159,12 +159,12 @@ func (g *Git) screen(ctx context.Context, l *listing, store *objectStore, todo [
 }
 
 // mayFind screens data, the object that delta d (nil: none) rebuilds
-// from a base that cannot hold a finding: whole, or around what d does
-// not copy from the base (see above).
-func mayFind(s Screen, data []byte, d *priorDelta) bool {
+// from base, which cannot hold a finding: whole, or around what d does
+// not copy from base (see above).
+func mayFind(s Screen, data, base []byte, d *priorDelta) bool {
 	regions := []leak.Region{{Start: 0, End: len(data), Line: 1}}
 	if d != nil {
-		regions = s.Reach(data, s.Widen(data, spanRegions(data, uncopiedLines(data, d), 0)))
+		regions = s.Reach(data, s.Widen(data, spanRegions(data, uncopiedLines(data, base, d), 0)))
 	}
 	found := false
 	for _, rg := range regions {
@@ -180,11 +180,13 @@ func mayFind(s Screen, data []byte, d *priorDelta) bool {
 }
 
 // uncopiedLines returns the lines of data, the object that delta d
-// rebuilds from its base, that the screen must scan (see above): those
-// not wholly inside a run of copies (copies that go on from one another in
-// both objects), and the first and last line of each run. Adjacent lines
-// come as one span.
-func uncopiedLines(data []byte, d *priorDelta) []span {
+// rebuilds from base, that the screen must scan (see above): those not
+// wholly inside a run of copies (copies that go on from one another in
+// both objects); the first line of each run that starts inside a line of
+// base (a run that starts inside a line of data ends what comes before
+// it: an insert, or a run whose last line this is); and the last line of
+// each run that ends inside a line. Adjacent lines come as one span.
+func uncopiedLines(data, base []byte, d *priorDelta) []span {
 	var out []span
 	add := func(from, to int) {
 		if from >= to {
@@ -196,12 +198,22 @@ func uncopiedLines(data []byte, d *priorDelta) []span {
 		}
 		out = append(out, span{from, to})
 	}
-	line := func(off int) (int, int) { return lineStartAt(data, off), lineEndAt(data, off) }
-	w, runStart, baseEnd := 0, -1, -1 // runStart: where the current run began in data (-1: none)
+	startOf := func(off int) int {
+		if off == 0 || data[off-1] == '\n' {
+			return off
+		}
+		return lineStartAt(data, off)
+	}
+	w := 0
+	runStart, baseStart, baseEnd := -1, 0, -1 // runStart: where the current run began in data (-1: none)
 	endRun := func() {
-		if runStart >= 0 && w > runStart {
-			add(line(runStart))
-			add(line(w - 1))
+		if runStart >= 0 {
+			if baseStart > 0 && base[baseStart-1] != '\n' {
+				add(startOf(runStart), lineEndAt(data, runStart))
+			}
+			if data[w-1] != '\n' {
+				add(startOf(w-1), lineEndAt(data, w-1))
+			}
 		}
 		runStart = -1
 	}
@@ -209,14 +221,12 @@ func uncopiedLines(data []byte, d *priorDelta) []span {
 		if op.copy {
 			if runStart < 0 || op.off != baseEnd {
 				endRun()
-				runStart = w
+				runStart, baseStart = w, op.off
 			}
 			baseEnd = op.off + op.n
 		} else {
 			endRun()
-			s, _ := line(w)
-			_, e := line(w + op.n - 1)
-			add(s, e)
+			add(startOf(w), lineEndAt(data, w+op.n-1))
 		}
 		w += op.n
 	}

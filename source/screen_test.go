@@ -183,13 +183,13 @@ func TestScreenRandomDeltas(t *testing.T) {
 			continue
 		}
 		found++
-		if !mayFind(det, data, d) {
+		if !mayFind(det, data, base, d) {
 			fs := det.Detect(leak.Chunk{Data: data, Origin: leak.Origin{Path: "f.txt"}})
 			var at []string
 			for _, f := range fs {
 				at = append(at, fmt.Sprintf("%s at line %d (byte %d)", f.RuleID, f.Origin.Line, f.Offset))
 			}
-			t.Fatalf("trial %d: the object holds a finding the screen does not see: %s\nlines not copied %v, regions %v\nobject:\n%s", trials, at, uncopiedLines(data, d), det.Reach(data, det.Widen(data, spanRegions(data, uncopiedLines(data, d), 0))), data)
+			t.Fatalf("trial %d: the object holds a finding the screen does not see: %s\nlines not copied %v, regions %v\nobject:\n%s", trials, at, uncopiedLines(data, base, d), det.Reach(data, det.Widen(data, spanRegions(data, uncopiedLines(data, base, d), 0))), data)
 		}
 	}
 	if found < 1000 || clean < 1000 {
