@@ -101,11 +101,13 @@ type Git struct {
 	objectsDir   string // the object directory, as rev-parse gave it (relative to Dir)
 	trackDeleted bool   // list the paths each commit deletes (listing.deleted), for a push
 
-	c      counters
-	gc     gitCounters
-	mu     sync.Mutex
-	notes  []string
-	skipMu sync.Mutex
+	c  counters
+	gc gitCounters
+	// screening is the screen of the packs while it runs (for Progress).
+	screening atomic.Pointer[packScreen]
+	mu        sync.Mutex
+	notes     []string
+	skipMu    sync.Mutex
 }
 
 // GitStats counts what a Git source found besides what Stats says.
@@ -151,7 +153,12 @@ func (g *Git) Progress() (done, total int64) {
 	c := &g.c
 	done = c.files.Load() + c.binary.Load() + c.tooLarge.Load() +
 		g.gc.known.Load() + g.gc.missing.Load() + g.gc.lfs.Load()
-	return done, g.gc.blobs.Load()
+	total = g.gc.blobs.Load()
+	if s := g.screening.Load(); s != nil {
+		// Blobs screened clean, before they are known to be listed.
+		done = min(done+s.clean.Load(), max(total, done))
+	}
+	return done, total
 }
 
 func (g *Git) Notes() []string {
@@ -331,6 +338,20 @@ func (g *Git) Chunks(ctx context.Context) iter.Seq2[leak.Chunk, error] {
 		if strings.HasPrefix(info, "true") && !g.Staged {
 			g.note("%s is a shallow clone: history before its oldest commits is not there to scan, and those commits are credited with everything they contain", g.Dir)
 		}
+		// A full history's packs are screened while it is listed (see
+		// packScreen).
+		var early *packScreen
+		if g.Screen != nil && g.Known == nil && g.Range == "" && !g.Staged && g.Revs == nil {
+			if store := g.openObjectStore(ctx); store != nil {
+				early = g.startScreen(ctx, store, g.maxSize())
+				g.screening.Store(early)
+				defer func() {
+					early.close()
+					g.screening.Store(nil)
+					store.close()
+				}()
+			}
+		}
 		l, err := g.list(ctx)
 		if ctx.Err() != nil {
 			return
@@ -358,8 +379,16 @@ func (g *Git) Chunks(ctx context.Context) iter.Seq2[leak.Chunk, error] {
 		}
 		g.gc.commits.Store(int64(len(l.commits)))
 		g.gc.blobs.Store(int64(l.found))
-		g.read(ctx, l, yield)
+		g.read(ctx, l, early, yield)
 	}
+}
+
+// maxSize is the size above which blobs are skipped.
+func (g *Git) maxSize() int64 {
+	if g.MaxFileSize <= 0 {
+		return DefaultMaxFileSize
+	}
+	return g.MaxFileSize
 }
 
 // logFormat is the commit header that parseLog reads.
@@ -1005,7 +1034,7 @@ func isDigits(b []byte) bool {
 // read runs the second phase: known blobs are yielded without content, the
 // others are read through git cat-file --batch, with the parents that a
 // changed blob is compared with (see Chunk.Narrow).
-func (g *Git) read(ctx context.Context, l *listing, yield func(leak.Chunk, error) bool) {
+func (g *Git) read(ctx context.Context, l *listing, early *packScreen, yield func(leak.Chunk, error) bool) {
 	places := func(ks []int32) (leak.Origin, []leak.Origin) {
 		first := g.origin(l, l.places[ks[0]])
 		first.Line, first.Column = 1, 1
@@ -1044,26 +1073,20 @@ func (g *Git) read(ctx context.Context, l *listing, yield func(leak.Chunk, error
 		todo = append(todo, int32(i))
 		d.state[i] = stateToScan
 	}
-	limit := g.MaxFileSize
-	if limit <= 0 {
-		limit = DefaultMaxFileSize
-	}
+	limit := g.maxSize()
 	// A full history: read what the packs hold in process. (A range reads
 	// a few blobs spread over the packs: two git cat-file were faster
 	// there, with C's zlib, 0.23 s against 0.27 s for 10 commits of the
 	// benchmark history.)
 	full := g.Range == "" && !g.Staged && g.Revs == nil && len(todo) >= packOrderMin
 	var store *objectStore
-	if full {
-		if store = g.openObjectStore(ctx); store != nil {
-			defer store.close()
-		}
-	}
-	if store != nil && g.Screen != nil && g.Known == nil {
+	switch {
+	case early != nil && full:
 		// Only the blobs that may hold a finding are read and scanned
 		// below, with the versions they replaced (see screen.go).
+		store = early.store
 		before := todo
-		todo = g.screen(ctx, l, store, slices.Clone(todo), limit)
+		todo = early.finish(g, l, slices.Clone(todo))
 		for _, i := range before {
 			d.state[i] = stateOther
 		}
@@ -1072,6 +1095,12 @@ func (g *Git) read(ctx context.Context, l *listing, yield func(leak.Chunk, error
 		}
 		if ctx.Err() != nil {
 			return
+		}
+	case early != nil:
+		early.close() // too few blobs to read in process
+	case full:
+		if store = g.openObjectStore(ctx); store != nil {
+			defer store.close()
 		}
 	}
 	// Parents of the blobs to scan keep their lines for them; those that

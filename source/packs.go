@@ -247,8 +247,8 @@ func openPack(idxPath string) (*packFile, error) {
 	return &packFile{path: path, idx: idx, data: data}, nil
 }
 
-// checkEntry verifies the bytes of the entry at off against its CRC.
-func (p *packFile) checkEntry(off int64) error {
+// sortedEntries returns the pack's entries by offset.
+func (p *packFile) sortedEntries() []packEntry {
 	p.entriesOnce.Do(func() {
 		p.entries = make([]packEntry, 0, p.idx.count)
 		for m := range p.idx.count {
@@ -258,7 +258,17 @@ func (p *packFile) checkEntry(off int64) error {
 		}
 		slices.SortFunc(p.entries, func(a, b packEntry) int { return cmp.Compare(a.off, b.off) })
 	})
-	k, found := slices.BinarySearchFunc(p.entries, off, func(e packEntry, off int64) int { return cmp.Compare(e.off, off) })
+	return p.entries
+}
+
+// entryAt returns the index in sortedEntries of the entry at off.
+func (p *packFile) entryAt(off int64) (int, bool) {
+	return slices.BinarySearchFunc(p.sortedEntries(), off, func(e packEntry, off int64) int { return cmp.Compare(e.off, off) })
+}
+
+// checkEntry verifies the bytes of the entry at off against its CRC.
+func (p *packFile) checkEntry(off int64) error {
+	k, found := p.entryAt(off)
 	if !found {
 		return errors.New("no entry at that offset")
 	}

@@ -341,7 +341,7 @@ func (p *Push) Chunks(ctx context.Context) iter.Seq2[leak.Chunk, error] {
 		g, l := p.git, p.listing
 		g.gc.commits.Store(int64(len(l.commits)))
 		g.gc.blobs.Store(int64(l.found))
-		g.read(ctx, l, yield)
+		g.read(ctx, l, nil, yield)
 	}
 }
 
