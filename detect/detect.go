@@ -193,6 +193,14 @@ func (d *Detector) MayFind(data []byte) bool {
 	return len(d.detect(data, &pathRules{anyPath: true}, 0)) > 0
 }
 
+// MayFindWindowed is MayFind for the rules with a window only (a keyword
+// that makes the rule search the lines below it), without decoding:
+// what the others find in a line depends on that line alone, what these
+// find on lines far from it.
+func (d *Detector) MayFindWindowed(data []byte) bool {
+	return len(d.detect(data, &pathRules{anyPath: true, windowed: true}, max(d.opts.MaxDecodeDepth, 0))) > 0
+}
+
 // OnlyAt reports whether one of the rules that apply only to the paths
 // their filters name (such as dotenv-secret, for .env files) applies to
 // path: MayFind leaves those rules out.
@@ -221,8 +229,10 @@ type pathRules struct {
 	// anyPath, for MayFind, applies every rule without a filter of the
 	// paths it applies to, and no path allowlist.
 	anyPath bool
-	decided []uint8 // per path-filtered rule (Detector.pathSlot): 0 unknown, 1 applies, 2 not
-	matched []uint8 // per distinct path regex: 0 unknown, 1 matches, 2 not
+	// windowed, for MayFindWindowed, applies only the rules with a window.
+	windowed bool
+	decided  []uint8 // per path-filtered rule (Detector.pathSlot): 0 unknown, 1 applies, 2 not
+	matched  []uint8 // per distinct path regex: 0 unknown, 1 matches, 2 not
 }
 
 // pathFilter is a rule's path filter and path allowlist, as indexes into
@@ -231,6 +241,9 @@ type pathFilter struct{ paths, allow []int }
 
 // ok reports whether rule ri applies to the path.
 func (p *pathRules) ok(d *Detector, ri int) bool {
+	if p.windowed && d.set.Rules[ri].Window <= 0 {
+		return false
+	}
 	slot := d.pathSlot[ri]
 	if slot < 0 {
 		return true

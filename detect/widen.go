@@ -229,50 +229,31 @@ func (w *widener) earliest(data []byte, lo, hi, end, start int) int {
 	return start
 }
 
-// Reach extends regions of data down to the end of the windows of the
-// keywords in them (to a line end), for a scan that must see whatever a
-// change in a region can make found, not only what is found in the
-// region: a keyword put above lines that did not change brings the
-// secrets in its window into findings (source.Screen). Regions that then
-// overlap are merged. Nothing changes when no rule has a window. A rule
-// without keywords searches all of data (its matches may span lines):
-// when one applies to paths its filters do not name (MayFind runs it),
-// the region is all of data.
-func (d *Detector) Reach(data []byte, regions []leak.Region) []leak.Region {
-	if len(regions) > 0 && slices.ContainsFunc(d.noKw, func(ri int) bool { return !slices.Contains(d.namedPaths, ri) }) {
-		return []leak.Region{{Start: 0, End: len(data), Line: 1}}
-	}
+// WindowHits calls yield for each keyword of a rule with a window that
+// lies wholly in data[from:to], with its window (the largest of its
+// rules': how far past the keyword's end they search). (The screen of a full-history git scan
+// carries them from a delta's base to the object it rebuilds: see
+// source.Screen.)
+func (d *Detector) WindowHits(data []byte, from, to int, yield func(start, end, window int)) {
 	w := d.widen
-	if w == nil || len(regions) == 0 {
-		return regions
+	if w == nil || from >= to {
+		return
 	}
-	out := make([]leak.Region, 0, len(regions))
-	for _, r := range regions {
-		// Scan the region, then what the windows added to it, and so on:
-		// a keyword there reaches further still. Each pass ends further
-		// down, up to the end of data.
-		for from := r.Start; ; {
-			end := r.End
-			w.kw.scan(data[from:r.End], func(id, _, he int) bool {
-				end = max(end, from+he+w.reach[id])
-				return true
-			})
-			if end = min(end, len(data)); end <= r.End {
-				break
-			}
-			if i := bytes.IndexByte(data[end-1:], '\n'); i >= 0 {
-				end += i // to the end of the line, with its line break
-			} else {
-				end = len(data)
-			}
-			// A keyword across the old end is found in the next pass.
-			from, r.End = max(r.Start, r.End-(w.kw.maxLen-1)), end
-		}
-		if k := len(out) - 1; k >= 0 && r.Start <= out[k].End {
-			out[k].End = max(out[k].End, r.End)
-			continue
-		}
-		out = append(out, r)
+	w.kw.scan(data[from:to], func(id, hs, he int) bool {
+		yield(from+hs, from+he, w.reach[id])
+		return true
+	})
+}
+
+// Windows returns the length of the longest keyword of a rule with a
+// window (0 when no rule has one), and whether a rule without keywords
+// applies to paths its filters do not name (as MayFind runs them): such
+// a rule searches all of the data, so what is found anywhere may depend
+// on any of it.
+func (d *Detector) Windows() (keyword int, allData bool) {
+	allData = slices.ContainsFunc(d.noKw, func(ri int) bool { return !slices.Contains(d.namedPaths, ri) })
+	if d.widen == nil {
+		return 0, allData
 	}
-	return out
+	return d.widen.kw.maxLen, allData
 }
