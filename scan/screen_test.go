@@ -52,7 +52,8 @@ paths = ['''\.env$''']
 // compares and scans every version reports, with the same summary, on
 // random packed histories of more blobs than the packs are read in
 // process from: edits, moved and repeated lines, copies to new paths,
-// deletions, a binary file, a .env file, a vendored file, unreachable
+// deletions, a binary file, a .env file, a vendored file, a file that
+// starts as UTF-16 (in appearance) and loses its byte order mark, unreachable
 // blobs with secrets (kept in the pack, in a cruft pack, or dropped), and
 // loose objects after the packs.
 func TestScreenSameFindings(t *testing.T) {
@@ -244,6 +245,22 @@ func screenHistory(t *testing.T, seed uint64) string {
 			text := "[vault]\n" + strings.Join(files[paths[3]], "\n") + "\n" + secrets[rng.IntN(len(secrets))] + "\n"
 			fmt.Fprintf(&stream, "blob\nmark :%d\ndata %d\n%s\n", mark, len(text), text)
 		}
+	}
+	// A file whose first version starts with a UTF-16 byte order mark
+	// (its ASCII bytes then read as other characters, with no secret) and
+	// whose next version is the same bytes without it, a key in them.
+	var u16 []string
+	for i := range 40 {
+		u16 = append(u16, fmt.Sprintf("line %02d lorem ipsum dolor sit amet, consectetur", i))
+	}
+	u16[20] = "key = AKIA" + word(16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+	text := strings.Join(u16, "\n") + "\n"
+	if len(text)%2 != 0 {
+		text = "x" + text
+	}
+	for n, content := range []string{"\xff\xfe" + text, text} {
+		fmt.Fprintf(&stream, "commit refs/heads/main\ncommitter A <a@example.com> %d +0000\ndata 3\nu%d\n", 1577836800+(700+n)*3600, n)
+		fmt.Fprintf(&stream, "M 100644 inline u/some_long_name_u16.txt\ndata %d\n%s\n", len(content), content)
 	}
 	dir := t.TempDir()
 	gitIn := func(stdin []byte, args ...string) {

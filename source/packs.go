@@ -331,12 +331,20 @@ type packReader struct {
 	lastDelta    []byte
 	lastBase     objectPos
 	lastBaseData []byte                 // the content of the base at lastBase
+	lastHits     []windowHit            // the window keywords of the last object read (hits set)
 	lastOrder    binary.AppendByteOrder // the last blob read was UTF-16 in this order, decoded
+	// hits, when set (the screen's readers), finds the window keywords of
+	// each blob read or rebuilt (see screen.go).
+	hits *hitFinder
 }
 
 type cachedObject struct {
 	typ  int
 	data []byte
+	// hits are the blob's window keywords, when the reader finds them
+	// (packReader.hits); hitsOK is false when they were not looked for.
+	hits   []windowHit
+	hitsOK bool
 }
 
 func (s *objectStore) reader() *packReader {
@@ -362,7 +370,7 @@ func (r *packReader) readBlobAt(pos objectPos, limit int64) (data []byte, size i
 			data, size, status, ok = nil, 0, "", false
 		}
 	}()
-	r.lastDelta, r.lastBaseData, r.lastOrder = nil, nil, nil
+	r.lastDelta, r.lastBaseData, r.lastHits, r.lastOrder = nil, nil, nil, nil
 	typ, data, size, err := r.object(pos, limit, 0)
 	switch {
 	case errors.Is(err, errPackSkip) && typ == objBlob:
@@ -407,6 +415,8 @@ func (r *packReader) object(pos objectPos, limit int64, depth int) (typ int, dat
 	if size > maxInflate*(int64(len(p.data))-at) {
 		return 0, nil, 0, errors.New("object size past what its bytes can inflate to")
 	}
+	var hits []windowHit
+	hitsOK := false
 	switch typ {
 	case objCommit, objTree, objBlob, objTag:
 		if limit > 0 && (typ != objBlob || size > limit) {
@@ -415,6 +425,9 @@ func (r *packReader) object(pos objectPos, limit int64, depth int) (typ int, dat
 		data, err = r.inflate(p.data, at, size, true)
 		if err != nil {
 			return 0, nil, 0, err
+		}
+		if r.hits != nil && typ == objBlob {
+			hits, hitsOK = r.hits.all(data), true
 		}
 	case objOfsDelta, objRefDelta:
 		base, at, err := r.s.deltaBase(pos, typ, at)
@@ -441,6 +454,7 @@ func (r *packReader) object(pos objectPos, limit int64, depth int) (typ int, dat
 		if err != nil {
 			return 0, nil, 0, err
 		}
+		c := r.cache[base]
 		if depth == 0 {
 			r.lastBaseData = bdata
 		}
@@ -451,23 +465,34 @@ func (r *packReader) object(pos objectPos, limit int64, depth int) (typ int, dat
 		if data, err = applyDelta(bdata, delta); err != nil {
 			return 0, nil, 0, err
 		}
+		if r.hits != nil && typ == objBlob {
+			if c.hitsOK {
+				hits = r.hits.through(data, c.hits, delta)
+			} else {
+				hits = r.hits.all(data)
+			}
+			hitsOK = true
+		}
 	default:
 		return 0, nil, 0, fmt.Errorf("object type %d", typ)
 	}
-	r.keep(pos, typ, data)
+	if depth == 0 {
+		r.lastHits = hits
+	}
+	r.keep(pos, cachedObject{typ: typ, data: data, hits: hits, hitsOK: hitsOK})
 	return typ, data, int64(len(data)), nil
 }
 
 // keep caches an inflated object as a possible delta base, dropping the
 // oldest past baseCacheSize. Cached contents are shared with the chunks
 // they are yielded in: nothing writes to a chunk's Data.
-func (r *packReader) keep(pos objectPos, typ int, data []byte) {
-	if len(data) > baseCacheSize/4 {
+func (r *packReader) keep(pos objectPos, c cachedObject) {
+	if len(c.data) > baseCacheSize/4 {
 		return
 	}
-	r.cache[pos] = cachedObject{typ, data}
+	r.cache[pos] = c
 	r.fifo = append(r.fifo, pos)
-	r.size += len(data)
+	r.size += len(c.data)
 	for r.size > baseCacheSize && len(r.fifo) > 0 {
 		old := r.fifo[0]
 		r.fifo = r.fifo[1:]

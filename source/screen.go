@@ -1,10 +1,13 @@
 package source
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"os"
 	"runtime"
 	"slices"
+	"sort"
 	"strings"
 	"sync/atomic"
 
@@ -23,21 +26,24 @@ import (
 //
 // Git stores most versions as deltas against another object (a base): a
 // version is the base's bytes, copied in runs, with new bytes between
-// them. What detection finds in a line depends on that line alone (its
-// windows run from the line's start to its end, decoded text keeps its
-// line as context, the filters look at the line before the match) except
-// for rules with a window, whose keyword reaches lines below it, and
-// rules without keywords, which search all of the data. So a version
-// whose base cannot hold a finding can hold one only in the lines that
-// are not copied whole from the base: the lines that hold new bytes, and
-// the first and last line of each run of copies (a copy may start or end
-// inside a line of the base); or in the windows of keywords that reach
-// those lines. Those lines are screened, widened up to the keywords above
-// whose windows reach them (Screen.Widen) and down to the end of the
-// windows of the keywords in them (Screen.Reach: a keyword put above old
-// lines makes what its rule finds there new; all of the data for a rule
-// without keywords). A version stored whole, or whose base is not
-// screened clean, is screened whole.
+// them. What the detector finds in a line depends on that line alone (a
+// rule's regex searches from the line's start to its end, decoded text
+// keeps its line as context, the filters look at the line before the
+// match), except for the rules with a window, whose keyword makes the
+// rule search the lines below it, and the rules without keywords, which
+// search all of the data. So a version with no keyword of a rule with a
+// window, whose base cannot hold a finding, can hold one only in its lines
+// that are not lines of the base: the lines that hold new bytes, and the
+// first or last line of a run of copies that starts or ends inside a line
+// of the base. Only those lines are screened. A version stored whole, or
+// whose base is not screened clean, is screened whole; one with a keyword
+// of a rule with a window (a private key's BEGIN line, a Kubernetes
+// Secret's kind) is not screened out at all: what such a rule finds
+// depends on lines far from the change, in ways a review showed to be
+// hard to bound (a window that grows by merging with another, a match
+// that a keyword no longer above stops from consuming a key). The reader
+// finds those keywords in a version through its delta: the base's, moved
+// with the copies, and those in or across the new bytes (hitFinder).
 //
 // Screened this way, the benchmark history's versions are detected over
 // a fraction of their bytes, and each only once, whatever the number of
@@ -52,20 +58,24 @@ type Screen interface {
 	// OnlyAt reports whether a rule that is limited to the paths it names
 	// applies to path: a blob at such a path is always read and scanned.
 	OnlyAt(path string) bool
-	// Widen widens regions of data to the keywords above them whose rules
-	// reach into them.
-	Widen(data []byte, regions []leak.Region) []leak.Region
-	// Reach extends regions of data down to the end of the windows of the
-	// keywords in them.
-	Reach(data []byte, regions []leak.Region) []leak.Region
+	// MayFindWindowed is MayFind for the rules with a window only.
+	MayFindWindowed(data []byte) bool
+	// WindowHits calls yield for each keyword of a rule with a window that
+	// lies wholly in data[from:to], with its window.
+	WindowHits(data []byte, from, to int, yield func(start, end, window int))
+	// Windows returns the length of the longest keyword of a rule with a
+	// window, and whether a rule without keywords applies (then objects
+	// are screened whole).
+	Windows() (keyword int, allData bool)
 }
 
 // Screen states of a blob.
 const (
-	screenPending uint32 = iota // not screened yet
-	screenClean                 // cannot hold a finding: not read again
-	screenMayFind               // may hold one: read and scanned as before
-	screenSkipped               // not screened (not a text blob in the packs, or at a path OnlyAt names)
+	screenPending   uint32 = iota // not screened yet
+	screenClean                   // cannot hold a finding: not read again
+	screenMayFind                 // may hold one: read and scanned as before
+	screenSkipped                 // not screened (not a text blob in the packs, or at a path OnlyAt names)
+	screenCleanText               // clean as text decoded from UTF-16: not as a delta base, whose bytes are not that text
 )
 
 // screenBatch is how many entries, in pack order, a screen worker takes
@@ -116,9 +126,11 @@ func (g *Git) startScreen(ctx context.Context, store *objectStore, limit int64) 
 		}
 	}
 	var next atomic.Int64
+	hits := newHitFinder(g.Screen)
 	for range min(runtime.GOMAXPROCS(0), maxScreenWorkers) {
 		s.wg.Go(func() {
 			r := store.reader()
+			r.hits = hits
 			for ctx.Err() == nil {
 				from := int(next.Add(screenBatch)) - screenBatch
 				if from >= n {
@@ -202,11 +214,14 @@ func (s *packScreen) one(g *Git, r *packReader, i int, limit int64) uint32 {
 			d, _ = parseDelta(r.lastDelta)
 		}
 	}
-	if mayFind(g.Screen, data, r.lastBaseData, d) {
+	if r.hits.mayFind(data, r.lastBaseData, r.lastHits, d) {
 		return screenMayFind
 	}
 	s.sizes[i] = size
 	s.clean.Add(1)
+	if r.lastOrder != nil {
+		return screenCleanText
+	}
 	return screenClean
 }
 
@@ -221,7 +236,7 @@ func (s *packScreen) finish(g *Git, l *listing, todo []int32) []int32 {
 	for _, i := range todo {
 		clean := false
 		if p, ok := s.store.findID(l.blobID(i)); ok {
-			if k, ok := s.index(p); ok && s.states[k].Load() == screenClean {
+			if k, ok := s.index(p); ok && (s.states[k].Load() == screenClean || s.states[k].Load() == screenCleanText) {
 				clean = true
 				for q := l.blobs[i].first; q >= 0 && clean; q = l.places[q].next {
 					path := l.places[q].path
@@ -254,18 +269,105 @@ func (s *packScreen) close() {
 	s.wg.Wait()
 }
 
-// mayFind screens data, the object that delta d (nil: none) rebuilds
-// from base, which cannot hold a finding: whole, or around what d does
-// not copy from base (see above).
-func mayFind(s Screen, data, base []byte, d *priorDelta) bool {
+// windowHit is a keyword of a rule with a window in a blob.
+type windowHit struct{ start, end, window int }
+
+// hitFinder finds the window keywords of the blobs a screen reader reads
+// or rebuilds: in the whole blob, or carried through the delta that
+// rebuilds it from those of its base (cheaply: most of a version is
+// copies).
+type hitFinder struct {
+	s       Screen
+	keyword int  // the longest window keyword
+	allData bool // a rule without keywords applies: screen whole objects
+}
+
+func newHitFinder(s Screen) *hitFinder {
+	f := &hitFinder{s: s}
+	f.keyword, f.allData = s.Windows()
+	return f
+}
+
+// all returns the window keywords of data.
+func (f *hitFinder) all(data []byte) []windowHit {
+	var out []windowHit
+	f.s.WindowHits(data, 0, len(data), func(s, e, w int) { out = append(out, windowHit{s, e, w}) })
+	return out
+}
+
+// through returns the window keywords of data, which delta rebuilt from a
+// base whose keywords are base: those of the base inside one copy, moved
+// with it, those inside inserts, and those across the places where the
+// delta's instructions meet.
+func (f *hitFinder) through(data []byte, base []windowHit, delta []byte) []windowHit {
+	d, ok := parseDelta(delta)
+	if !ok || f.keyword == 0 {
+		return f.all(data)
+	}
+	var out []windowHit
+	add := func(s, e, win int) { out = append(out, windowHit{s, e, win}) }
+	w := 0
+	for i, op := range d.ops {
+		if i > 0 {
+			// A keyword across w lies within a keyword's length of it.
+			lo, hi := max(0, w-f.keyword+1), min(len(data), w+f.keyword-1)
+			f.s.WindowHits(data, lo, hi, func(s, e, win int) {
+				if s < w && e > w {
+					add(s, e, win)
+				}
+			})
+		}
+		if op.copy {
+			k := sort.Search(len(base), func(j int) bool { return base[j].start >= op.off })
+			for ; k < len(base) && base[k].start < op.off+op.n; k++ {
+				if h := base[k]; h.end <= op.off+op.n {
+					add(h.start-op.off+w, h.end-op.off+w, h.window)
+				}
+			}
+		} else {
+			f.s.WindowHits(data, w, w+op.n, add)
+		}
+		w += op.n
+	}
+	slices.SortFunc(out, func(a, b windowHit) int { return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(a.end, b.end)) })
+	return slices.Compact(out) // a keyword across two places where instructions meet is found at both
+}
+
+// mayFind screens data, which holds the window keywords hits, and which
+// delta d (nil: none) rebuilds from base, a blob that cannot hold a
+// finding: whole, or only the lines that are not lines of base and the
+// windows of its window keywords (see above). An object that the detector
+// is given in pieces cut inside a line (cutInLines) is screened whole:
+// what is found across such a cut in the base is not what is found in
+// the line.
+func (f *hitFinder) mayFind(data, base []byte, hits []windowHit, d *priorDelta) bool {
+	if d != nil && len(hits) > 0 {
+		// The rules with a window search the windows of their keywords
+		// only: from a keyword's line to its window's end (windows that
+		// overlap as one, as the detector searches them).
+		var windows []span
+		for _, h := range hits {
+			from, to := lineStartAt(data, h.start), min(len(data), h.end+h.window)
+			if k := len(windows) - 1; k >= 0 && windows[k].end >= from {
+				windows[k].end = max(windows[k].end, to)
+				continue
+			}
+			windows = append(windows, span{from, to})
+		}
+		for _, w := range windows {
+			if f.s.MayFindWindowed(data[w.start:w.end]) {
+				return true
+			}
+		}
+	}
 	regions := []leak.Region{{Start: 0, End: len(data), Line: 1}}
-	if d != nil {
-		regions = s.Reach(data, s.Widen(data, spanRegions(data, uncopiedLines(data, base, d), 0)))
+	if d != nil && !f.allData && !cutInLines(data) && !cutInLines(base) {
+		regions = spanRegions(data, uncopiedLines(data, base, d), 0)
 	}
 	found := false
 	for _, rg := range regions {
 		Split(data[rg.Start:rg.End], rg.Line, func(piece []byte, _ int64, _, _ int) bool {
-			found = s.MayFind(piece)
+			found = f.s.MayFind(piece)
 			return !found
 		})
 		if found {
@@ -275,13 +377,33 @@ func mayFind(s Screen, data, base []byte, d *priorDelta) bool {
 	return false
 }
 
+// cutInLines reports whether data is larger than ChunkSize and has a
+// line that Split may cut (see splitFrom: a cut falls inside a line only
+// when no line ends in the last eighth of a piece).
+func cutInLines(data []byte) bool {
+	if len(data) <= ChunkSize {
+		return false
+	}
+	for at := 0; at < len(data); {
+		i := bytes.IndexByte(data[at:], '\n')
+		if i < 0 {
+			i = len(data) - at
+		}
+		if i >= ChunkSize/8 {
+			return true
+		}
+		at += i + 1
+	}
+	return false
+}
+
 // uncopiedLines returns the lines of data, the object that delta d
-// rebuilds from base, that the screen must scan (see above): those not
+// rebuilds from base, that are not lines of base (see above): those not
 // wholly inside a run of copies (copies that go on from one another in
-// both objects); the first line of each run that starts inside a line of
-// base (a run that starts inside a line of data ends what comes before
-// it: an insert, or a run whose last line this is); and the last line of
-// each run that ends inside a line. Adjacent lines come as one span.
+// both objects), a run's first line unless it starts a line in base, and
+// its last unless it ends one in base. (A run that starts inside a line
+// of data follows an insert, whose lines are taken, or a run that ends
+// inside a line of base.) Adjacent lines come as one span.
 func uncopiedLines(data, base []byte, d *priorDelta) []span {
 	var out []span
 	add := func(from, to int) {
@@ -300,16 +422,18 @@ func uncopiedLines(data, base []byte, d *priorDelta) []span {
 		}
 		return lineStartAt(data, off)
 	}
+	lineStarts := func(b []byte, off int) bool { return off == 0 || b[off-1] == '\n' }
 	w := 0
 	runStart, baseStart, baseEnd := -1, 0, -1 // runStart: where the current run began in data (-1: none)
 	endRun := func() {
-		if runStart >= 0 {
-			if baseStart > 0 && base[baseStart-1] != '\n' {
-				add(startOf(runStart), lineEndAt(data, runStart))
-			}
-			if data[w-1] != '\n' {
-				add(startOf(w-1), lineEndAt(data, w-1))
-			}
+		if runStart < 0 {
+			return
+		}
+		if !lineStarts(base, baseStart) {
+			add(startOf(runStart), lineEndAt(data, runStart))
+		}
+		if !lineStarts(base, baseEnd) {
+			add(startOf(w-1), lineEndAt(data, w-1))
 		}
 		runStart = -1
 	}
