@@ -187,10 +187,14 @@ func (d *Detector) Detect(c leak.Chunk) []leak.Finding {
 // MayFind reports whether Detect could find something in data at some
 // path, leaving out the rules that apply only to the paths their filters
 // name (OnlyAt says where those apply): it applies no path allowlist, the
-// rules' or the global one. A full-history git scan uses it to pass over
+// rules' or the global one. A match of a rule with a window that spans
+// lines and is turned down counts as found: it may hide a match inside it
+// that a scan of part of data (a commit's changed lines, a piece of a
+// large file) finds. A full-history git scan uses it to pass over
 // the versions of files that cannot hold a finding (source.Screen).
 func (d *Detector) MayFind(data []byte) bool {
-	return len(d.detect(data, &pathRules{anyPath: true}, 0)) > 0
+	p := &pathRules{anyPath: true}
+	return len(d.detect(data, p, 0)) > 0 || p.rejectedLines
 }
 
 // MayFindWindowed is MayFind for the rules with a window only (a keyword
@@ -198,7 +202,8 @@ func (d *Detector) MayFind(data []byte) bool {
 // what the others find in a line depends on that line alone, what these
 // find on lines far from it.
 func (d *Detector) MayFindWindowed(data []byte) bool {
-	return len(d.detect(data, &pathRules{anyPath: true, windowed: true}, max(d.opts.MaxDecodeDepth, 0))) > 0
+	p := &pathRules{anyPath: true, windowed: true}
+	return len(d.detect(data, p, max(d.opts.MaxDecodeDepth, 0))) > 0 || p.rejectedLines
 }
 
 // OnlyAt reports whether one of the rules that apply only to the paths
@@ -231,8 +236,20 @@ type pathRules struct {
 	anyPath bool
 	// windowed, for MayFindWindowed, applies only the rules with a window.
 	windowed bool
-	decided  []uint8 // per path-filtered rule (Detector.pathSlot): 0 unknown, 1 applies, 2 not
-	matched  []uint8 // per distinct path regex: 0 unknown, 1 matches, 2 not
+	// rejectedLines, for MayFind, says a match of a rule with a window
+	// that spans lines was turned down: it may hide a match that starts
+	// inside it, which a scan of only part of the data (the lines a commit
+	// changed, a piece of a large file) can find.
+	rejectedLines bool
+	decided       []uint8 // per path-filtered rule (Detector.pathSlot): 0 unknown, 1 applies, 2 not
+	matched       []uint8 // per distinct path regex: 0 unknown, 1 matches, 2 not
+}
+
+// rejected notes a match of rule r turned down by its filters.
+func (p *pathRules) rejected(r *rules.Rule, match []byte) {
+	if p != nil && r.Window > 0 && bytes.IndexByte(match, '\n') >= 0 {
+		p.rejectedLines = true
+	}
 }
 
 // pathFilter is a rule's path filter and path allowlist, as indexes into
@@ -318,10 +335,10 @@ func (d *Detector) detect(data []byte, path *pathRules, depth int) []candidate {
 	}
 	var out []candidate
 	if len(wins) > 0 {
-		out = d.runWindows(data, mergeWindows(wins))
+		out = d.runWindows(data, mergeWindows(wins), path)
 	}
 	if len(anchors) > 0 {
-		out = append(out, d.runAnchored(data, anchors)...)
+		out = append(out, d.runAnchored(data, anchors, path)...)
 	}
 	if depth < d.opts.MaxDecodeDepth {
 		out = append(out, d.detectDecoded(data, path, depth)...)
@@ -389,7 +406,7 @@ func mergeWindows(ws []window) []window {
 	return out
 }
 
-func (d *Detector) runWindows(data []byte, wins []window) []candidate {
+func (d *Detector) runWindows(data []byte, wins []window, path *pathRules) []candidate {
 	var out []candidate
 	for _, w := range wins {
 		r := d.set.Rules[w.rule]
@@ -415,6 +432,7 @@ func (d *Detector) runWindows(data []byte, wins []window) []candidate {
 			match := string(seg[m[0]:m[1]])
 			ent := ShannonEntropy(secret)
 			if !d.accept(r, secret, match, s-m[0], ent, lineBefore(data, w.start+m[0])) {
+				path.rejected(r, seg[m[0]:m[1]])
 				continue
 			}
 			out = append(out, candidate{rule: r, secret: secret, start: w.start + s, end: w.start + e, entropy: ent})
@@ -448,7 +466,7 @@ func isNameByte(b byte) bool { return isIdentByte(b) || b == '.' || b == '-' }
 // matches as a leftmost search over the line, for rules whose match can
 // only start at a keyword (or its word), at a fraction of the cost, since
 // the regex engine follows one start instead of every position.
-func (d *Detector) runAnchored(data []byte, ws []window) []candidate {
+func (d *Detector) runAnchored(data []byte, ws []window, path *pathRules) []candidate {
 	slices.SortFunc(ws, byRuleStart) // of windows that start together, the longest is tried
 	var out []candidate
 	rule, done := -1, 0
@@ -505,6 +523,7 @@ func (d *Detector) runAnchored(data []byte, ws []window) []candidate {
 		secret := string(seg[s:e])
 		ent := ShannonEntropy(secret)
 		if !d.accept(r, secret, string(seg[m[0]:m[1]]), s-m[0], ent, lineBefore(data, w.start+m[0])) {
+			path.rejected(r, seg[m[0]:m[1]])
 			continue
 		}
 		out = append(out, candidate{rule: r, secret: secret, start: w.start + s, end: w.start + e, entropy: ent})

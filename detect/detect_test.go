@@ -242,3 +242,32 @@ func TestMayFind(t *testing.T) {
 		t.Error("MayFind on a file without secrets")
 	}
 }
+
+// TestMayFindRejectedSpan: a match of a rule with a window that spans
+// lines and is turned down counts for MayFind, since it may hide one
+// that a scan of part of the data finds. Here a Datadog block's match
+// runs to a placeholder key five lines below and hides the key on the
+// line under its keyword: the whole text has no finding, its changed
+// lines alone have one.
+func TestMayFindRejectedSpan(t *testing.T) {
+	d, err := New(rules.Default(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := "3f9a1c27e4b85d06a1f2c9e8b7d4a3f2c1e0b9d8"
+	text := "name: app\nport: 8080\ndatadog:\n  hook: datadog_app_key(" + key + ")\n  site: eu\n  tags: a\n  env: prod\n  app_key: 0000000000000000000000000000000000000000\nlevel: info\n"
+	if fs := d.Detect(leak.Chunk{Data: []byte(text), Origin: leak.Origin{Path: "conf.yaml"}}); len(fs) != 0 {
+		t.Fatalf("whole text: %d findings, want none (the block's match hides the key)", len(fs))
+	}
+	line := text[strings.Index(text, "  hook"):strings.Index(text, "  site")]
+	if fs := d.Detect(leak.Chunk{Data: []byte(line), Origin: leak.Origin{Path: "conf.yaml"}}); len(fs) == 0 {
+		t.Fatal("the key's line alone: no finding")
+	}
+	if !d.MayFind([]byte(text)) || !d.MayFindWindowed([]byte(text)) {
+		t.Error("MayFind or MayFindWindowed: nothing may be found in the whole text")
+	}
+	// A match turned down on one line hides nothing a part could find.
+	if one := "  hook: datadog_app_key(0000000000000000000000000000000000000000)\n"; d.MayFind([]byte(one)) {
+		t.Errorf("MayFind(%q) = true", one)
+	}
+}

@@ -96,7 +96,7 @@ func BenchmarkRegexCost(b *testing.B) {
 						}
 					}
 					t0 := time.Now()
-					n := len(d.runWindows(f.data, []window{w}))
+					n := len(d.runWindows(f.data, []window{w}, nil))
 					c.t += time.Since(t0)
 					c.calls++
 					c.bytes += w.end - w.start
@@ -123,7 +123,7 @@ func BenchmarkRegexCost(b *testing.B) {
 						}
 					}
 					t0 := time.Now()
-					n := len(d.runAnchored(f.data, mergeAnchors[i:j]))
+					n := len(d.runAnchored(f.data, mergeAnchors[i:j], nil))
 					c.t += time.Since(t0)
 					c.calls += j - i
 					c.found += n

@@ -53,7 +53,8 @@ paths = ['''\.env$''']
 // random packed histories of more blobs than the packs are read in
 // process from: edits, moved and repeated lines, copies to new paths,
 // deletions, a binary file, a .env file, a vendored file, a file that
-// starts as UTF-16 (in appearance) and loses its byte order mark, unreachable
+// starts as UTF-16 (in appearance) and loses its byte order mark, a key
+// hidden in the whole file by a longer match turned down, unreachable
 // blobs with secrets (kept in the pack, in a cruft pack, or dropped), and
 // loose objects after the packs.
 func TestScreenSameFindings(t *testing.T) {
@@ -257,6 +258,17 @@ func screenHistory(t *testing.T, seed uint64) string {
 	text := strings.Join(u16, "\n") + "\n"
 	if len(text)%2 != 0 {
 		text = "x" + text
+	}
+	// A Datadog block whose match runs to a placeholder key and hides the
+	// key on the line under its keyword, which the next version changes:
+	// a finding of the changed lines, not of the whole file.
+	conf := func(key string) string {
+		return "name: app\nport: 8080\ndatadog:\n  hook: datadog_app_key(" + key + ")\n  site: eu\n  tags: a\n  env: prod\n  app_key: 0000000000000000000000000000000000000000\nlevel: info\n"
+	}
+	for n, key := range []string{word(40, "0123456789abcdef"), word(40, "0123456789abcdef")} {
+		content := conf(key)
+		fmt.Fprintf(&stream, "commit refs/heads/main\ncommitter A <a@example.com> %d +0000\ndata 3\nd%d\n", 1577836800+(710+n)*3600, n)
+		fmt.Fprintf(&stream, "M 100644 inline cfg/datadog.conf.yaml\ndata %d\n%s\n", len(content), content)
 	}
 	for n, content := range []string{"\xff\xfe" + text, text} {
 		fmt.Fprintf(&stream, "commit refs/heads/main\ncommitter A <a@example.com> %d +0000\ndata 3\nu%d\n", 1577836800+(700+n)*3600, n)
