@@ -231,9 +231,9 @@ func (w *widener) earliest(data []byte, lo, hi, end, start int) int {
 
 // WindowHits calls yield for each keyword of a rule with a window that
 // lies wholly in data[from:to], with its window (the largest of its
-// rules': how far past the keyword's end they search). (The screen of a full-history git scan
-// carries them from a delta's base to the object it rebuilds: see
-// source.Screen.)
+// rules': how far past the keyword's end they search). The screen of a
+// full-history git scan carries them from a delta's base to the object
+// it rebuilds (see source.Screen).
 func (d *Detector) WindowHits(data []byte, from, to int, yield func(start, end, window int)) {
 	w := d.widen
 	if w == nil || from >= to {

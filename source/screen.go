@@ -74,7 +74,7 @@ const (
 	screenPending   uint32 = iota // not screened yet
 	screenClean                   // cannot hold a finding: not read again
 	screenMayFind                 // may hold one: read and scanned as before
-	screenSkipped                 // not screened (not a text blob in the packs, or at a path OnlyAt names)
+	screenSkipped                 // not screened: not a text blob (binary, too large, an LFS pointer, empty), or in a cruft pack
 	screenCleanText               // clean as text decoded from UTF-16: not as a delta base, whose bytes are not that text
 )
 

@@ -44,14 +44,7 @@ regex = '''password = "([a-z2-7]{12})"'''
 // cutting them out.)
 func TestScreenRandomDeltas(t *testing.T) {
 	t.Parallel()
-	set, err := rules.ParseRules("t.toml", []byte(screenTestRules))
-	if err != nil {
-		t.Fatal(err)
-	}
-	det, err := detect.New(set, detect.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	det := screenDetector(t, screenTestRules)
 	f := newHitFinder(det)
 	rng := rand.New(rand.NewPCG(5, 6))
 	b32 := "abcdefghijklmnopqrstuvwxyz234567"
@@ -346,7 +339,7 @@ func TestScreenWindowCases(t *testing.T) {
 // it counts as a finding (see Detector.MayFind), and the object has a
 // window keyword, so its windows are screened.
 func TestScreenWindowCutShort(t *testing.T) {
-	set, err := rules.ParseRules("t.toml", []byte(`
+	det := screenDetector(t, `
 [[rules]]
 id = "blk"
 keywords = ["begin"]
@@ -354,14 +347,7 @@ window = 200
 regex = '''(?s)BEGIN\n(.{20,200})'''
 [rules.allowlist]
 stopwords = ["redacted"]
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	det, err := detect.New(set, detect.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	f := newHitFinder(det)
 	head := "BEGIN\nq7vd2rklm9xwz3pt8snbq7vd2rkl\nm9xwz3pt8snbq7vd2rklm9xwz3pt8s\n"
 	base := []byte(head + "REDACTED\n" + strings.Repeat("filler line of the file\n", 10))
@@ -419,4 +405,18 @@ func TestScreenLongLineCut(t *testing.T) {
 	if cutInLines(lines) || cutInLines(base[:ChunkSize]) {
 		t.Error("cutInLines: short lines, or an object of one piece, taken for cut")
 	}
+}
+
+// screenDetector is a detector for the rules of a TOML text.
+func screenDetector(t *testing.T, toml string) *detect.Detector {
+	t.Helper()
+	set, err := rules.ParseRules("t.toml", []byte(toml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := detect.New(set, detect.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
