@@ -335,13 +335,22 @@ func (f *hitFinder) through(data []byte, base []windowHit, delta []byte) []windo
 
 // mayFind screens data, which holds the window keywords hits, and which
 // delta d (nil: none) rebuilds from base, a blob that cannot hold a
-// finding: whole, or only the lines that are not lines of base and the
-// windows of its window keywords (see above). An object that the detector
-// is given in pieces cut inside a line (cutInLines) is screened whole:
-// what is found across such a cut in the base is not what is found in
-// the line.
+// finding: whole, or only the lines that are not lines of base (see
+// above). The detector is given an object over ChunkSize in pieces cut
+// at line ends, so the rules with a window, which the scan of a commit's
+// changed lines may give a window across such a cut, are run on their
+// keywords' windows whole too. An object whose pieces would be cut inside
+// a line (cutInLines) counts as holding a finding: what is found across
+// such a cut depends on where the pieces fall.
 func (f *hitFinder) mayFind(data, base []byte, hits []windowHit, d *priorDelta) bool {
-	if d != nil && len(hits) > 0 {
+	if cutInLines(data) {
+		return true
+	}
+	regions := []leak.Region{{Start: 0, End: len(data), Line: 1}}
+	if d != nil && !f.allData && !cutInLines(base) {
+		regions = spanRegions(data, uncopiedLines(data, base, d), 0)
+	}
+	if (d != nil || len(data) > ChunkSize) && len(hits) > 0 {
 		// The rules with a window search the windows of their keywords
 		// only: from a keyword's line to its window's end (windows that
 		// overlap as one, as the detector searches them).
@@ -359,10 +368,6 @@ func (f *hitFinder) mayFind(data, base []byte, hits []windowHit, d *priorDelta) 
 				return true
 			}
 		}
-	}
-	regions := []leak.Region{{Start: 0, End: len(data), Line: 1}}
-	if d != nil && !f.allData && !cutInLines(data) && !cutInLines(base) {
-		regions = spanRegions(data, uncopiedLines(data, base, d), 0)
 	}
 	found := false
 	for _, rg := range regions {

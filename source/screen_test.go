@@ -366,11 +366,11 @@ stopwords = ["redacted"]
 }
 
 // TestScreenLongLineCut: an object given to the detector in pieces cut
-// inside a line is screened whole. Here the object is its base with a
-// line break put first, which moves where its second piece starts, inside
-// the base's one long line, to a key that the cut makes a word of its
-// own (the piece's start is a word boundary): a finding of the object's
-// pieces, not of the base's, on a line the delta copies whole.
+// inside a line counts as holding a finding, since what is found across
+// such a cut depends on where the pieces fall. Here the object is its
+// base with a line break put first, which moves where its second piece
+// starts, inside the base's one long line, to a key that the cut makes a
+// word of its own: a finding of the object's pieces, not of the base's.
 func TestScreenLongLineCut(t *testing.T) {
 	det, err := detect.New(rules.Default(), detect.Options{})
 	if err != nil {
@@ -391,19 +391,63 @@ func TestScreenLongLineCut(t *testing.T) {
 	if !cutInLines(data) || !cutInLines(base) {
 		t.Fatal("cutInLines: the long line is not seen")
 	}
-	if f.mayFind(base, nil, nil, nil) || !f.mayFind(data, nil, nil, nil) {
-		t.Fatal("the base must hold no finding and the object one")
-	}
 	d, ok := parseDelta(encodeDelta(len(base), []deltaOp{{n: 1}, {copy: true, off: 0, n: len(base)}}, [][]byte{[]byte("\n"), nil}))
 	if !ok {
 		t.Fatal("parseDelta refused the delta")
 	}
-	if !f.mayFind(data, base, f.all(data), d) {
-		t.Error("the screen does not see the object's finding")
+	if !f.mayFind(data, nil, nil, nil) || !f.mayFind(data, base, f.all(data), d) {
+		t.Error("an object cut inside a line is screened clean")
 	}
 	lines := bytes.Repeat([]byte("a line of text\n"), ChunkSize/15+100)
 	if cutInLines(lines) || cutInLines(base[:ChunkSize]) {
 		t.Error("cutInLines: short lines, or an object of one piece, taken for cut")
+	}
+	if f.mayFind(lines, nil, nil, nil) {
+		t.Error("lines of text screened as holding a finding")
+	}
+}
+
+// TestScreenWindowAcrossPieces: a private key across the cut between two
+// pieces of a large object stored whole (no finding in either piece) is
+// found in its keyword's window, as the scan of a commit's changed lines
+// around it would find it.
+func TestScreenWindowAcrossPieces(t *testing.T) {
+	det, err := detect.New(rules.Default(), detect.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newHitFinder(det)
+	rng := rand.New(rand.NewPCG(10, 11))
+	var b bytes.Buffer
+	for i := 0; b.Len() < ChunkSize-300; i++ {
+		fmt.Fprintf(&b, "line %07d lorem ipsum dolor sit amet, consectetur\n", i)
+	}
+	b.WriteString("-----BEGIN RSA PRIVATE KEY-----\n")
+	for range 8 {
+		raw := make([]byte, 48)
+		for i := range raw {
+			raw[i] = byte(rng.IntN(256))
+		}
+		b.WriteString(base64.StdEncoding.EncodeToString(raw) + "\n")
+	}
+	b.WriteString("-----END RSA PRIVATE KEY-----\n")
+	for i := range 2000 {
+		fmt.Fprintf(&b, "tail %07d lorem ipsum dolor sit amet, consectetur\n", i)
+	}
+	data := b.Bytes()
+	pieces := 0
+	Split(data, 1, func(piece []byte, _ int64, _, _ int) bool {
+		pieces++
+		if det.MayFind(piece) {
+			t.Fatal("a piece holds the key: it must lie across the cut")
+		}
+		return true
+	})
+	if pieces < 2 || cutInLines(data) {
+		t.Fatalf("%d pieces, cut inside lines %t: the case is not built", pieces, cutInLines(data))
+	}
+	if !f.mayFind(data, nil, f.all(data), nil) {
+		t.Error("the key across the cut is not seen")
 	}
 }
 
