@@ -332,6 +332,7 @@ type packReader struct {
 	lastBase     objectPos
 	lastBaseData []byte                 // the content of the base at lastBase
 	lastHits     []windowHit            // the window keywords of the last object read (hits set)
+	lastParsed   *priorDelta            // lastDelta parsed (hits set; nil if malformed)
 	lastOrder    binary.AppendByteOrder // the last blob read was UTF-16 in this order, decoded
 	// hits, when set (the screen's readers), finds the window keywords of
 	// each blob read or rebuilt (see screen.go).
@@ -370,7 +371,7 @@ func (r *packReader) readBlobAt(pos objectPos, limit int64) (data []byte, size i
 			data, size, status, ok = nil, 0, "", false
 		}
 	}()
-	r.lastDelta, r.lastBaseData, r.lastHits, r.lastOrder = nil, nil, nil, nil
+	r.lastDelta, r.lastParsed, r.lastBaseData, r.lastHits, r.lastOrder = nil, nil, nil, nil, nil
 	typ, data, size, err := r.object(pos, limit, 0)
 	switch {
 	case errors.Is(err, errPackSkip) && typ == objBlob:
@@ -466,8 +467,13 @@ func (r *packReader) object(pos objectPos, limit int64, depth int) (typ int, dat
 			return 0, nil, 0, err
 		}
 		if r.hits != nil && typ == objBlob {
+			// Parsed once, for the keywords and for the screen.
+			d, _ := parseDelta(delta)
+			if depth == 0 {
+				r.lastParsed = d
+			}
 			if c.hitsOK {
-				hits = r.hits.through(data, c.hits, delta)
+				hits = r.hits.through(data, c.hits, d)
 			} else {
 				hits = r.hits.all(data)
 			}

@@ -211,7 +211,7 @@ func (s *packScreen) one(g *Git, r *packReader, i int, limit int64) uint32 {
 		// for (waiting left the CPUs idle a third of the time): the blob
 		// is screened whole.
 		if b, ok := s.index(r.lastBase); ok && s.states[b].Load() == screenClean {
-			d, _ = parseDelta(r.lastDelta)
+			d = r.lastParsed
 		}
 	}
 	if r.hits.mayFind(data, r.lastBaseData, r.lastHits, d) {
@@ -295,13 +295,12 @@ func (f *hitFinder) all(data []byte) []windowHit {
 	return out
 }
 
-// through returns the window keywords of data, which delta rebuilt from a
-// base whose keywords are base: those of the base inside one copy, moved
-// with it, those inside inserts, and those across the places where the
-// delta's instructions meet.
-func (f *hitFinder) through(data []byte, base []windowHit, delta []byte) []windowHit {
-	d, ok := parseDelta(delta)
-	if !ok || f.keyword == 0 {
+// through returns the window keywords of data, which delta d (nil: not
+// parsed) rebuilt from a base whose keywords are base: those of the base
+// inside one copy, moved with it, those inside inserts, and those across
+// the places where the delta's instructions meet.
+func (f *hitFinder) through(data []byte, base []windowHit, d *priorDelta) []windowHit {
+	if d == nil || f.keyword == 0 {
 		return f.all(data)
 	}
 	var out []windowHit

@@ -190,7 +190,7 @@ func TestScreenRandomDeltas(t *testing.T) {
 		if len(f.all(data)) == 0 {
 			local++
 		}
-		if got, want := f.through(data, f.all(base), raw), f.all(data); !slices.Equal(got, want) {
+		if got, want := f.through(data, f.all(base), d), f.all(data); !slices.Equal(got, want) {
 			t.Fatalf("trial %d: window keywords carried through the delta %v, found in the object %v", trials, got, want)
 		}
 		if !f.mayFind(data, base, f.all(data), d) {
