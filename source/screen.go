@@ -225,6 +225,12 @@ func (s *packScreen) one(g *Git, r *packReader, i int, limit int64) uint32 {
 	return screenClean
 }
 
+// cleanAt reports whether entry k screened clean (as bytes or as text).
+func (s *packScreen) cleanAt(k int) bool {
+	st := s.states[k].Load()
+	return st == screenClean || st == screenCleanText
+}
+
 // finish waits for the screen and returns the blobs of todo (indexes
 // into l.blobs) still to read and scan: those not screened clean, and
 // those at a path where a rule limited to named paths applies. The
@@ -236,7 +242,7 @@ func (s *packScreen) finish(g *Git, l *listing, todo []int32) []int32 {
 	for _, i := range todo {
 		clean := false
 		if p, ok := s.store.findID(l.blobID(i)); ok {
-			if k, ok := s.index(p); ok && (s.states[k].Load() == screenClean || s.states[k].Load() == screenCleanText) {
+			if k, ok := s.index(p); ok && s.cleanAt(k) {
 				clean = true
 				for q := l.blobs[i].first; q >= 0 && clean; q = l.places[q].next {
 					path := l.places[q].path
