@@ -46,6 +46,7 @@ type Detector struct {
 	kw       *keywordDFA // nil when no rule has keywords
 	keywords [][]int     // keyword id -> indexes of the rules that use it
 	patterns []string    // keyword id -> keyword
+	windowOf []int       // keyword id -> the largest window of the rules that use it (0: none has one)
 	noKw     []int       // rules without keywords: run over the whole chunk
 	opts     Options
 	checks   []lazyCheck // rule index -> its runCheck, derived on first use
@@ -159,6 +160,10 @@ func New(set *rules.Set, opts Options) (*Detector, error) {
 			if !slices.Contains(d.keywords[id], i) {
 				d.keywords[id] = append(d.keywords[id], i)
 			}
+			if len(d.windowOf) <= id {
+				d.windowOf = append(d.windowOf, 0)
+			}
+			d.windowOf[id] = max(d.windowOf[id], r.Window)
 		}
 	}
 	if len(d.patterns) > 0 {
@@ -194,6 +199,14 @@ func (d *Detector) Detect(c leak.Chunk) []leak.Finding {
 // the versions of files that cannot hold a finding (source.Screen).
 func (d *Detector) MayFind(data []byte) bool {
 	p := &pathRules{anyPath: true}
+	return len(d.detect(data, p, 0)) > 0 || p.rejectedLines
+}
+
+// MayFindHits is MayFind, calling yield for each keyword of a rule with a
+// window in data, with its window, as WindowHits does: the keywords are
+// those MayFind reads anyway.
+func (d *Detector) MayFindHits(data []byte, yield func(start, end, window int)) bool {
+	p := &pathRules{anyPath: true, windowHits: yield}
 	return len(d.detect(data, p, 0)) > 0 || p.rejectedLines
 }
 
@@ -241,8 +254,11 @@ type pathRules struct {
 	// inside it, which a scan of only part of the data (the lines a commit
 	// changed, a piece of a large file) can find.
 	rejectedLines bool
-	decided       []uint8 // per path-filtered rule (Detector.pathSlot): 0 unknown, 1 applies, 2 not
-	matched       []uint8 // per distinct path regex: 0 unknown, 1 matches, 2 not
+	// windowHits, for MayFindHits, is called with each keyword of a rule
+	// with a window in the data (not in what is decoded from it).
+	windowHits func(start, end, window int)
+	decided    []uint8 // per path-filtered rule (Detector.pathSlot): 0 unknown, 1 applies, 2 not
+	matched    []uint8 // per distinct path regex: 0 unknown, 1 matches, 2 not
 }
 
 // rejected notes a match of rule r turned down by its filters.
@@ -301,6 +317,9 @@ func (d *Detector) detect(data []byte, path *pathRules, depth int) []candidate {
 	if d.kw != nil && len(data) > 0 {
 		var lastWin map[int]int // rule -> index in wins of its latest window
 		d.kw.scan(data, func(id, hitStart, hitEnd int) bool {
+			if path.windowHits != nil && depth == 0 && d.windowOf[id] > 0 {
+				path.windowHits(hitStart, hitEnd, d.windowOf[id])
+			}
 			for _, ri := range d.keywords[id] {
 				if !pathOK(ri) {
 					continue

@@ -76,6 +76,10 @@ type widener struct {
 	// is read by the automaton in full.
 	zones []widenZone
 	near  int
+	// across holds the 4-byte pieces of every keyword, for
+	// WindowHitsAcross; shortest is the length of the shortest keyword.
+	across   gramSet
+	shortest int
 }
 
 // widenZone is a part of the look-back that only keywords with a large
@@ -139,6 +143,11 @@ func newWidener(set *rules.Set) *widener {
 		return nil
 	}
 	w.kw = newKeywordDFA(keywords)
+	w.shortest = len(keywords[0])
+	for _, k := range keywords {
+		w.across.add(k)
+		w.shortest = min(w.shortest, len(k))
+	}
 	// A hit that ends d bytes before a region counts if its window is
 	// larger than d: with the windows W1 > W2 > ..., the hits that end
 	// less than W1 and at least W2 bytes before count only for the
@@ -241,6 +250,32 @@ func (d *Detector) WindowHits(data []byte, from, to int, yield func(start, end, 
 	}
 	w.kw.scan(data[from:to], func(id, hs, he int) bool {
 		yield(from+hs, from+he, w.reach[id])
+		return true
+	})
+}
+
+// WindowHitsAcross calls yield for each keyword of a rule with a window
+// that starts before at and ends after it, with its window, as WindowHits
+// does. The screen asks it where the instructions of a delta meet.
+func (d *Detector) WindowHitsAcross(data []byte, at int, yield func(start, end, window int)) {
+	w := d.widen
+	if w == nil || at <= 0 || at >= len(data) {
+		return
+	}
+	if w.shortest >= 4 && at >= 3 && at+3 <= len(data) {
+		// A keyword across at, with j of its bytes before it, has its
+		// piece at at-3 (j >= 3) or its first piece at at-j (j = 1, 2).
+		if !w.across.has(binary.LittleEndian.Uint32(data[at-3:])) &&
+			!w.across.has(binary.LittleEndian.Uint32(data[at-2:])) &&
+			!w.across.has(binary.LittleEndian.Uint32(data[at-1:])) {
+			return
+		}
+	}
+	lo, hi := max(0, at-w.kw.maxLen+1), min(len(data), at+w.kw.maxLen-1)
+	w.kw.scan(data[lo:hi], func(id, hs, he int) bool {
+		if lo+hs < at && lo+he > at {
+			yield(lo+hs, lo+he, w.reach[id])
+		}
 		return true
 	})
 }

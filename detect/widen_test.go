@@ -2,6 +2,8 @@ package detect
 
 import (
 	"bytes"
+	"cmp"
+	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -395,4 +397,88 @@ func detectorFrom(t *testing.T, name, toml string) *Detector {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// TestScreenKeywords checks the keywords the screen of a git scan asks
+// for against those WindowHits finds in the whole data: WindowHitsAcross,
+// which passes over most places by their 4-byte pieces, against those
+// that start before a place and end after it, at every place; and
+// MayFindHits, against all of them (and MayFind). The data is dense with
+// keywords, in random case and cut short; the rules are the default ones
+// and random sets (some with keywords shorter than 4 bytes, which are
+// never passed over).
+func TestScreenKeywords(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 5))
+	check := func(t *testing.T, d *Detector, data []byte) {
+		t.Helper()
+		var all, also []windowHitRef
+		d.WindowHits(data, 0, len(data), func(s, e, w int) { all = append(all, windowHitRef{s, e, w}) })
+		found := d.MayFindHits(data, func(s, e, w int) { also = append(also, windowHitRef{s, e, w}) })
+		slices.SortFunc(all, compareHitRef)
+		slices.SortFunc(also, compareHitRef)
+		if !slices.Equal(also, all) || found != d.MayFind(data) {
+			t.Fatalf("MayFindHits = %v, %v; want %v, %v\ndata: %q", found, also, d.MayFind(data), all, data)
+		}
+		for at := 0; at <= len(data); at++ {
+			var want, got []windowHitRef
+			for _, h := range all {
+				if h.start < at && h.end > at {
+					want = append(want, h)
+				}
+			}
+			d.WindowHitsAcross(data, at, func(s, e, w int) { got = append(got, windowHitRef{s, e, w}) })
+			slices.SortFunc(got, compareHitRef)
+			slices.SortFunc(want, compareHitRef)
+			if !slices.Equal(got, want) {
+				t.Fatalf("WindowHitsAcross(at %d) = %v, want %v\ndata: %q", at, got, want, data)
+			}
+		}
+	}
+	t.Run("default", func(t *testing.T) {
+		d, err := New(rules.Default(), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const filler = "func (d *Detector) scan(data []byte) error {\n\treturn nil\n}\n// the key and the token\n"
+		for range 200 {
+			data, _ := widenCase(rnd, d, filler, rnd.IntN(3000))
+			check(t, d, data)
+		}
+		// Keywords in what is decoded from the data are not the data's.
+		for range 20 {
+			data, _ := widenCase(rnd, d, filler, rnd.IntN(3000))
+			check(t, d, []byte("value: "+base64.StdEncoding.EncodeToString(data)+"\n"))
+		}
+	})
+	t.Run("random rules", func(t *testing.T) {
+		const alphabet = "ab-\n"
+		for range 100 {
+			var toml strings.Builder
+			for i := range 1 + rnd.IntN(4) {
+				fmt.Fprintf(&toml, "[[rules]]\nid = \"rule-%d\"\nregex = '''zz'''\nwindow = %d\nkeywords = [", i, 1+rnd.IntN(5000))
+				for j := range 1 + rnd.IntN(3) {
+					b := make([]byte, 2+rnd.IntN(10))
+					for k := range b {
+						b[k] = "ab-"[rnd.IntN(3)]
+					}
+					if j > 0 {
+						toml.WriteString(", ")
+					}
+					toml.WriteString(strconv.Quote(string(b)))
+				}
+				toml.WriteString("]\n")
+			}
+			d := detectorFrom(t, "random.toml", toml.String())
+			for range 4 {
+				data, _ := widenCase(rnd, d, alphabet, rnd.IntN(2000))
+				check(t, d, data)
+			}
+		}
+	})
+}
+
+type windowHitRef struct{ start, end, window int }
+
+func compareHitRef(a, b windowHitRef) int {
+	return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(a.end, b.end), cmp.Compare(a.window, b.window))
 }
