@@ -319,13 +319,14 @@ func (s *objectStore) findHash(h plumbing.Hash) (objectPos, bool) {
 // packReader reads objects from an objectStore; one per goroutine (it
 // keeps its own inflater and cache of delta bases).
 type packReader struct {
-	s     *objectStore
-	zr    io.ReadCloser // zlib, checking the Adler-32
-	fr    io.ReadCloser // raw deflate, for entries checked against their CRC
-	src   bytes.Reader
-	cache map[objectPos]cachedObject
-	fifo  []objectPos
-	size  int
+	s         *objectStore
+	zr        io.ReadCloser // zlib, checking the Adler-32
+	fr        io.ReadCloser // raw deflate, for entries checked against their CRC
+	src       bytes.Reader
+	cache     map[objectPos]cachedObject
+	fifo      []cachedAt // the cached objects, oldest first
+	size      int        // bytes cached, at most cacheSize (baseCacheSize)
+	cacheSize int
 	// The last object readBlobAt read, when it was rebuilt from a delta: the
 	// delta and the position of its base.
 	lastDelta    []byte
@@ -337,6 +338,11 @@ type packReader struct {
 	// hits, when set (the screen's readers), finds the window keywords of
 	// each blob read or rebuilt (see screen.go).
 	hits *hitFinder
+	// bufs, when set (the screen's readers), recycles the memory of the
+	// objects the reader no longer holds (see recycle.go); ops is the
+	// memory of the instructions of the last delta parsed.
+	bufs *recycler
+	ops  []deltaOp
 }
 
 type cachedObject struct {
@@ -349,7 +355,7 @@ type cachedObject struct {
 }
 
 func (s *objectStore) reader() *packReader {
-	return &packReader{s: s, cache: map[objectPos]cachedObject{}}
+	return &packReader{s: s, cache: map[objectPos]cachedObject{}, cacheSize: baseCacheSize}
 }
 
 // errPackSkip says an object is not read from the packs (too large, or
@@ -372,6 +378,7 @@ func (r *packReader) readBlobAt(pos objectPos, limit int64) (data []byte, size i
 		}
 	}()
 	r.lastDelta, r.lastParsed, r.lastBaseData, r.lastHits, r.lastOrder = nil, nil, nil, nil, nil
+	r.bufs.reuse()
 	typ, data, size, err := r.object(pos, limit, 0)
 	switch {
 	case errors.Is(err, errPackSkip) && typ == objBlob:
@@ -455,6 +462,9 @@ func (r *packReader) object(pos objectPos, limit int64, depth int) (typ int, dat
 		if err != nil {
 			return 0, nil, 0, err
 		}
+		if r.bufs != nil {
+			r.bufs.using = append(r.bufs.using, base)
+		}
 		c := r.cache[base]
 		if depth == 0 {
 			r.lastBaseData = bdata
@@ -463,12 +473,24 @@ func (r *packReader) object(pos objectPos, limit int64, depth int) (typ int, dat
 			return btyp, nil, target, errPackSkip
 		}
 		typ = btyp
-		if data, err = applyDelta(bdata, delta); err != nil {
+		var d *priorDelta
+		if r.hits != nil && typ == objBlob {
+			// Parsed once: to rebuild the blob, for its keywords and for
+			// the screen. Its instructions are in the reader's memory
+			// for them, used by one delta at a time.
+			if d, _ = parseDeltaInto(delta, r.ops[:0]); d != nil {
+				r.ops = d.ops
+			}
+		}
+		if d != nil {
+			data, err = applyParsed(bdata, d, r.alloc)
+		} else {
+			data, err = applyDeltaWith(bdata, delta, r.alloc)
+		}
+		if err != nil {
 			return 0, nil, 0, err
 		}
 		if r.hits != nil && typ == objBlob {
-			// Parsed once, for the keywords and for the screen.
-			d, _ := parseDelta(delta)
 			if depth == 0 {
 				r.lastParsed = d
 			}
@@ -479,6 +501,7 @@ func (r *packReader) object(pos objectPos, limit int64, depth int) (typ int, dat
 			}
 			hitsOK = true
 		}
+		r.bufs.release(delta)
 	default:
 		return 0, nil, 0, fmt.Errorf("object type %d", typ)
 	}
@@ -493,18 +516,26 @@ func (r *packReader) object(pos objectPos, limit int64, depth int) (typ int, dat
 // oldest past baseCacheSize. Cached contents are shared with the chunks
 // they are yielded in: nothing writes to a chunk's Data.
 func (r *packReader) keep(pos objectPos, c cachedObject) {
-	if len(c.data) > baseCacheSize/4 {
+	if len(c.data) > r.cacheSize/4 {
+		r.bufs.release(c.data)
 		return
 	}
 	r.cache[pos] = c
-	r.fifo = append(r.fifo, pos)
-	r.size += len(c.data)
-	for r.size > baseCacheSize && len(r.fifo) > 0 {
+	r.fifo = append(r.fifo, cachedAt{pos, cap(c.data)})
+	r.size += cap(c.data)
+	for r.size > r.cacheSize && len(r.fifo) > 0 {
 		old := r.fifo[0]
 		r.fifo = r.fifo[1:]
-		r.size -= len(r.cache[old].data)
-		delete(r.cache, old)
+		r.size -= old.size
+		r.bufs.release(r.cache[old.pos].data)
+		delete(r.cache, old.pos)
 	}
+}
+
+// cachedAt is where a cached object lies, and the memory it holds.
+type cachedAt struct {
+	pos  objectPos
+	size int
 }
 
 // inflate returns the size bytes that the zlib stream at data[at:]
@@ -542,7 +573,7 @@ func (r *packReader) inflate(data []byte, at int64, size int64, checked bool) ([
 	if err != nil {
 		return nil, err
 	}
-	out := make([]byte, size)
+	out := r.alloc(int(size))
 	if _, err := io.ReadFull(zr, out); err != nil {
 		return nil, err
 	}
@@ -712,11 +743,16 @@ func (r *packReader) deltaAgainst(ppos, cpos objectPos) (d *priorDelta, ok bool)
 // parseDelta reads a delta's instructions, checking that they produce
 // exactly its result's size from a base of its base's size.
 func parseDelta(delta []byte) (*priorDelta, bool) {
+	return parseDeltaInto(delta, nil)
+}
+
+// parseDeltaInto is parseDelta appending the instructions to mem[:0].
+func parseDeltaInto(delta []byte, mem []deltaOp) (*priorDelta, bool) {
 	baseSize, target, ops, err := deltaHeader(delta)
 	if err != nil || baseSize > 1<<31 || target > 1<<31 {
 		return nil, false
 	}
-	d := &priorDelta{baseSize: int(baseSize), raw: delta}
+	d := &priorDelta{baseSize: int(baseSize), raw: delta, ops: mem[:0]}
 	w := 0
 	for len(ops) > 0 {
 		op, _, rest, ok := nextDeltaOp(ops, d.baseSize)
@@ -789,6 +825,11 @@ const maxDeltaResult = 1 << 30
 // history, two thirds of everything the scan allocated, and zeroing and
 // faulting in that memory was a sixth of the scan's CPU.
 func applyDelta(base, delta []byte) ([]byte, error) {
+	return applyDeltaWith(base, delta, func(n int) []byte { return make([]byte, n) })
+}
+
+// applyDeltaWith is applyDelta writing the result into memory from alloc.
+func applyDeltaWith(base, delta []byte, alloc func(int) []byte) ([]byte, error) {
 	errBad := errors.New("bad delta")
 	baseSize, target, ops, err := deltaHeader(delta)
 	if err != nil {
@@ -809,7 +850,7 @@ func applyDelta(base, delta []byte) ([]byte, error) {
 	if w != target {
 		return nil, errBad
 	}
-	out := make([]byte, target)
+	out := alloc(int(target))
 	at := 0
 	for len(ops) > 0 {
 		op, inserted, next, _ := nextDeltaOp(ops, len(base))
@@ -819,6 +860,28 @@ func applyDelta(base, delta []byte) ([]byte, error) {
 			at += copy(out[at:], inserted)
 		}
 		ops = next
+	}
+	return out, nil
+}
+
+// applyParsed is applyDelta for a delta that parseDelta read (which
+// checked its instructions), writing the result into memory from alloc.
+func applyParsed(base []byte, d *priorDelta, alloc func(int) []byte) ([]byte, error) {
+	target := 0
+	for _, op := range d.ops {
+		target += op.n
+	}
+	if d.baseSize != len(base) || target > maxDeltaResult {
+		return nil, errors.New("bad delta")
+	}
+	out := alloc(target)
+	at := 0
+	for _, op := range d.ops {
+		if op.copy {
+			at += copy(out[at:], base[op.off:op.off+op.n])
+		} else {
+			at += copy(out[at:], d.raw[op.off:op.off+op.n])
+		}
 	}
 	return out, nil
 }

@@ -388,6 +388,9 @@ func encodeDelta(baseSize int, ops []deltaOp, inserts [][]byte) []byte {
 
 // applyDelta against go-git's packfile.PatchDelta on random deltas, and
 // broken or oversized deltas refused before their result is allocated.
+// dirtyAlloc returns memory that is not zeroed, as recycled memory is not.
+func dirtyAlloc(n int) []byte { return bytes.Repeat([]byte{0xAA}, n) }
+
 func TestApplyDelta(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 11))
 	for round := range 500 {
@@ -420,6 +423,15 @@ func TestApplyDelta(t *testing.T) {
 		if err != nil || !bytes.Equal(got, want) {
 			t.Fatalf("round %d: applyDelta = %d bytes, %v; go-git gives %d bytes", round, len(got), err, len(want))
 		}
+		// Parsed, then applied into memory that is not zeroed (as the
+		// screen's readers recycle it).
+		d, ok := parseDeltaInto(delta, make([]deltaOp, 5))
+		if !ok {
+			t.Fatalf("round %d: parseDeltaInto refused the delta", round)
+		}
+		if got, err := applyParsed(base, d, dirtyAlloc); err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("round %d: applyParsed = %d bytes, %v; go-git gives %d bytes", round, len(got), err, len(want))
+		}
 	}
 	base := []byte("abcdefghi")
 	for _, bad := range [][]byte{
@@ -434,6 +446,11 @@ func TestApplyDelta(t *testing.T) {
 	} {
 		if out, err := applyDelta(base, bad); err == nil {
 			t.Errorf("applyDelta(%v) = %q, want an error", bad, out)
+		}
+		if d, ok := parseDelta(bad); ok {
+			if out, err := applyParsed(base, d, dirtyAlloc); err == nil {
+				t.Errorf("applyParsed(%v) = %q, want an error", bad, out)
+			}
 		}
 	}
 	// A delta that claims a 512 MiB result from a two-byte insert: refused

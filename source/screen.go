@@ -131,6 +131,7 @@ func (g *Git) startScreen(ctx context.Context, store *objectStore, limit int64) 
 		s.wg.Go(func() {
 			r := store.reader()
 			r.hits = hits
+			r.bufs = &recycler{}
 			for ctx.Err() == nil {
 				from := int(next.Add(screenBatch)) - screenBatch
 				if from >= n {

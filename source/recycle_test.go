@@ -1,0 +1,97 @@
+package source
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// A screen reader recycles the memory of the objects it no longer holds:
+// every blob it returns, with the base it was rebuilt from and its
+// parsed delta, is what a reader without recycling gives, until it is
+// asked for the next one, read in pack order and in random order (which
+// rebuilds long chains of deltas and takes the memory of cached objects),
+// over more versions of large files than its cache holds (made small,
+// so that the largest are not cached at all).
+func TestScreenReaderRecycles(t *testing.T) {
+	r := newTestRepo(t)
+	rng := rand.New(rand.NewPCG(21, 22))
+	sizes := []int{20 << 10, 300 << 10, 600 << 10}
+	files := make([][]string, len(sizes))
+	for k, size := range sizes {
+		for len(strings.Join(files[k], "\n")) < size {
+			files[k] = append(files[k], fmt.Sprintf("line %d of file %d %s", len(files[k]), k, strings.Repeat("y", rng.IntN(80))))
+		}
+	}
+	for c := range 25 {
+		for k := range files {
+			for range 1 + rng.IntN(4) {
+				i := rng.IntN(len(files[k]))
+				switch rng.IntN(3) {
+				case 0:
+					files[k][i] = fmt.Sprintf("changed in %d", c)
+				case 1:
+					files[k] = append(files[k][:i], append([]string{fmt.Sprintf("inserted in %d", c)}, files[k][i:]...)...)
+				default:
+					files[k] = append(files[k][:i], files[k][i+1:]...)
+				}
+			}
+			r.write(fmt.Sprintf("f%d.txt", k), strings.Join(files[k], "\n")+"\n")
+		}
+		r.commit(fmt.Sprintf("c%d", c))
+	}
+	r.git("repack", "-adq", "--depth=50")
+
+	store := (&Git{Dir: r.dir}).openObjectStore(t.Context())
+	if store == nil || len(store.packs) != 1 {
+		t.Fatal("want one pack")
+	}
+	defer store.close()
+	var order []objectPos
+	for _, e := range store.packs[0].sortedEntries() {
+		order = append(order, objectPos{0, e.off})
+	}
+	shuffled := append([]objectPos(nil), order...)
+	rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+
+	det := screenDetector(t, screenTestRules)
+	for name, positions := range map[string][]objectPos{"pack order": order, "random order": shuffled} {
+		t.Run(name, func(t *testing.T) {
+			rd := store.reader()
+			rd.hits, rd.bufs = newHitFinder(det), &recycler{}
+			rd.cacheSize = 2 << 20 // objects over 512 KB are not cached
+			fresh := store.reader()
+			deltas := 0
+			for _, pos := range positions {
+				data, _, status, ok := rd.readBlobAt(pos, 0)
+				if !ok {
+					t.Fatalf("%v not read", pos)
+				}
+				if status != "" {
+					continue
+				}
+				want, _, _, _ := fresh.readBlobAt(pos, 0)
+				if !bytes.Equal(data, want) {
+					t.Fatalf("%v: %d bytes differ from a reader's without recycling", pos, len(data))
+				}
+				if rd.lastParsed == nil {
+					continue
+				}
+				deltas++
+				base, _, _, _ := fresh.readBlobAt(rd.lastBase, 0)
+				if !bytes.Equal(rd.lastBaseData, base) {
+					t.Fatalf("%v: its base %v differs from a reader's without recycling", pos, rd.lastBase)
+				}
+				if again, err := applyParsed(rd.lastBaseData, rd.lastParsed, dirtyAlloc); err != nil || !bytes.Equal(again, data) {
+					t.Fatalf("%v: its delta, applied to its base again, gives %d bytes, %v", pos, len(again), err)
+				}
+			}
+			if deltas < 60 || rd.bufs.reused < 20 {
+				t.Fatalf("%d deltas read, %d buffers reused: the test does not recycle", deltas, rd.bufs.reused)
+			}
+			t.Logf("%d deltas, %d buffers reused", deltas, rd.bufs.reused)
+		})
+	}
+}
