@@ -174,6 +174,21 @@ func spanRegions(data []byte, lines []span, context int) []leak.Region {
 	return out
 }
 
+// mergeSpans returns lines (spans in order) with those closer than
+// mergeGap bytes merged: the regions spanRegions gives for them without
+// context, without counting their line numbers.
+func mergeSpans(lines []span) []span {
+	var out []span
+	for _, l := range lines {
+		if k := len(out) - 1; k >= 0 && l.start-out[k].end <= mergeGap {
+			out[k].end = max(out[k].end, l.end)
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
 // spanKeep says whether a finding at data[start:end] touches one of the
 // fresh lines (in order): whether a line that holds one of its bytes is
 // fresh.

@@ -12,8 +12,6 @@ import (
 	"sync/atomic"
 
 	"github.com/sourcegraph/conc"
-
-	"github.com/leakgate/leakgate/leak"
 )
 
 // A full-history scan compares each version of a file with the version it
@@ -63,6 +61,9 @@ type Screen interface {
 	// WindowHits calls yield for each keyword of a rule with a window that
 	// lies wholly in data[from:to], with its window.
 	WindowHits(data []byte, from, to int, yield func(start, end, window int))
+	// WindowHitsAcross calls yield for each keyword of a rule with a
+	// window that starts before at and ends after it, with its window.
+	WindowHitsAcross(data []byte, at int, yield func(start, end, window int))
 	// Windows returns the length of the longest keyword of a rule with a
 	// window, and whether a rule without keywords applies (then objects
 	// are screened whole).
@@ -315,13 +316,7 @@ func (f *hitFinder) through(data []byte, base []windowHit, d *priorDelta) []wind
 	w := 0
 	for i, op := range d.ops {
 		if i > 0 {
-			// A keyword across w lies within a keyword's length of it.
-			lo, hi := max(0, w-f.keyword+1), min(len(data), w+f.keyword-1)
-			f.s.WindowHits(data, lo, hi, func(s, e, win int) {
-				if s < w && e > w {
-					add(s, e, win)
-				}
-			})
+			f.s.WindowHitsAcross(data, w, add)
 		}
 		if op.copy {
 			k := sort.Search(len(base), func(j int) bool { return base[j].start >= op.off })
@@ -352,9 +347,9 @@ func (f *hitFinder) mayFind(data, base []byte, hits []windowHit, d *priorDelta) 
 	if cutInLines(data) {
 		return true
 	}
-	regions := []leak.Region{{Start: 0, End: len(data), Line: 1}}
+	regions := []span{{0, len(data)}}
 	if d != nil && !f.allData && !cutInLines(base) {
-		regions = spanRegions(data, uncopiedLines(data, base, d), 0)
+		regions = mergeSpans(uncopiedLines(data, base, d))
 	}
 	if (d != nil || len(data) > ChunkSize) && len(hits) > 0 {
 		// The rules with a window search the windows of their keywords
@@ -362,12 +357,18 @@ func (f *hitFinder) mayFind(data, base []byte, hits []windowHit, d *priorDelta) 
 		// overlap as one, as the detector searches them).
 		var windows []span
 		for _, h := range hits {
-			from, to := lineStartAt(data, h.start), min(len(data), h.end+h.window)
-			if k := len(windows) - 1; k >= 0 && windows[k].end >= from {
-				windows[k].end = max(windows[k].end, to)
-				continue
+			to := min(len(data), h.end+h.window)
+			lo := 0
+			if k := len(windows) - 1; k >= 0 {
+				// Merged when its line starts at or before the last
+				// window's end: searched for back to there only.
+				lo = windows[k].end
+				if h.start <= lo || bytes.LastIndexByte(data[lo:h.start], '\n') < 0 {
+					windows[k].end = max(windows[k].end, to)
+					continue
+				}
 			}
-			windows = append(windows, span{from, to})
+			windows = append(windows, span{lineStartAt(data[lo:], h.start-lo) + lo, to})
 		}
 		for _, w := range windows {
 			if f.s.MayFindWindowed(data[w.start:w.end]) {
@@ -377,7 +378,7 @@ func (f *hitFinder) mayFind(data, base []byte, hits []windowHit, d *priorDelta) 
 	}
 	found := false
 	for _, rg := range regions {
-		Split(data[rg.Start:rg.End], rg.Line, func(piece []byte, _ int64, _, _ int) bool {
+		Split(data[rg.start:rg.end], 1, func(piece []byte, _ int64, _, _ int) bool {
 			found = f.s.MayFind(piece)
 			return !found
 		})
@@ -395,12 +396,13 @@ func cutInLines(data []byte) bool {
 	if len(data) <= ChunkSize {
 		return false
 	}
-	for at := 0; at < len(data); {
-		i := bytes.IndexByte(data[at:], '\n')
+	// From each line start, the last line break in the next ChunkSize/8
+	// bytes: none there is a line that long; otherwise the lines up to it
+	// are shorter, and the next starts after it.
+	const long = ChunkSize / 8
+	for at := 0; at+long <= len(data); {
+		i := bytes.LastIndexByte(data[at:at+long], '\n')
 		if i < 0 {
-			i = len(data) - at
-		}
-		if i >= ChunkSize/8 {
 			return true
 		}
 		at += i + 1
@@ -417,21 +419,27 @@ func cutInLines(data []byte) bool {
 // inside a line of base.) Adjacent lines come as one span.
 func uncopiedLines(data, base []byte, d *priorDelta) []span {
 	var out []span
-	add := func(from, to int) {
-		if from >= to {
-			return
+	// lines adds the lines that hold data[a] to data[b]: a never goes
+	// back, so each byte is searched for line breaks about once, even in
+	// a long line that many instructions cut.
+	lines := func(a, b int) {
+		lo := 0
+		if k := len(out) - 1; k >= 0 {
+			if a < out[k].end { // data[a] is in the lines added last
+				if b >= out[k].end {
+					out[k].end = lineEndAt(data, b)
+				}
+				return
+			}
+			lo = out[k].end // a line start
 		}
-		if k := len(out) - 1; k >= 0 && out[k].end >= from {
-			out[k].end = max(out[k].end, to)
+		from := lo + bytes.LastIndexByte(data[lo:a], '\n') + 1
+		to := lineEndAt(data, b)
+		if k := len(out) - 1; k >= 0 && out[k].end == from {
+			out[k].end = to
 			return
 		}
 		out = append(out, span{from, to})
-	}
-	startOf := func(off int) int {
-		if off == 0 || data[off-1] == '\n' {
-			return off
-		}
-		return lineStartAt(data, off)
 	}
 	lineStarts := func(b []byte, off int) bool { return off == 0 || b[off-1] == '\n' }
 	w := 0
@@ -441,10 +449,10 @@ func uncopiedLines(data, base []byte, d *priorDelta) []span {
 			return
 		}
 		if !lineStarts(base, baseStart) {
-			add(startOf(runStart), lineEndAt(data, runStart))
+			lines(runStart, runStart)
 		}
 		if !lineStarts(base, baseEnd) {
-			add(startOf(w-1), lineEndAt(data, w-1))
+			lines(w-1, w-1)
 		}
 		runStart = -1
 	}
@@ -457,7 +465,7 @@ func uncopiedLines(data, base []byte, d *priorDelta) []span {
 			baseEnd = op.off + op.n
 		} else {
 			endRun()
-			add(startOf(w), lineEndAt(data, w+op.n-1))
+			lines(w, w+op.n-1)
 		}
 		w += op.n
 	}

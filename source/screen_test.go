@@ -464,3 +464,117 @@ func screenDetector(t *testing.T, toml string) *detect.Detector {
 	}
 	return d
 }
+
+// TestUncopiedLinesSameAsDirect checks uncopiedLines, which searches each
+// byte for line breaks about once, against the direct form (each line's
+// start and end searched for from each instruction), and cutInLines
+// against the longest line: random deltas over bases with long lines that
+// many instructions cut, and without a final line break.
+func TestUncopiedLinesSameAsDirect(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	text := func(n int, breaks int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = 'a' + byte(rng.IntN(26))
+			if rng.IntN(breaks) == 0 {
+				b[i] = '\n'
+			}
+		}
+		return b
+	}
+	for range 3000 {
+		base := text(1+rng.IntN(3000), []int{3, 40, 1000, 100000}[rng.IntN(4)])
+		var data []byte
+		d := &priorDelta{baseSize: len(base)}
+		for range 1 + rng.IntN(40) {
+			if rng.IntN(3) > 0 {
+				off := rng.IntN(len(base))
+				n := 1 + rng.IntN(min(len(base)-off, 200))
+				if rng.IntN(4) == 0 && len(d.ops) > 0 && d.ops[len(d.ops)-1].copy {
+					// Copies that go on from one another in the base.
+					last := d.ops[len(d.ops)-1]
+					if off = last.off + last.n; off >= len(base) {
+						continue
+					}
+					n = 1 + rng.IntN(min(len(base)-off, 200))
+				}
+				d.ops = append(d.ops, deltaOp{copy: true, off: off, n: n})
+				data = append(data, base[off:off+n]...)
+				continue
+			}
+			ins := text(1+rng.IntN(50), []int{3, 40, 1000}[rng.IntN(3)])
+			d.ops = append(d.ops, deltaOp{n: len(ins)})
+			data = append(data, ins...)
+		}
+		if len(data) == 0 {
+			continue
+		}
+		if got, want := uncopiedLines(data, base, d), uncopiedLinesDirect(data, base, d); !slices.Equal(got, want) {
+			t.Fatalf("uncopiedLines = %v, want %v\nbase %q\ndata %q\nops %+v", got, want, base, data, d.ops)
+		}
+	}
+	for _, c := range []struct {
+		lines []int // line lengths, without their line breaks
+		want  bool
+	}{
+		{[]int{ChunkSize + 1}, true},
+		{[]int{ChunkSize/8 - 1, ChunkSize/8 - 1, ChunkSize/8 - 1, ChunkSize/8 - 1, ChunkSize/8 - 1, ChunkSize/8 - 1, ChunkSize/8 - 1, ChunkSize/8 - 1, ChunkSize/8 - 1}, false},
+		{[]int{100, ChunkSize / 8, ChunkSize - 200}, true},
+		{[]int{ChunkSize/8 - 1, 10, ChunkSize/8 - 1, 10, ChunkSize/8 - 1, 10, ChunkSize/8 - 1, 10, ChunkSize/8 - 1, 10, ChunkSize/8 - 1, 10, ChunkSize/8 - 1, 10, ChunkSize/8 - 1, 10, ChunkSize / 8}, true},
+		{[]int{ChunkSize / 16, ChunkSize / 16, ChunkSize / 16, ChunkSize / 16, ChunkSize / 16, ChunkSize / 16, ChunkSize / 16, ChunkSize / 16, ChunkSize / 16, ChunkSize / 16, ChunkSize / 16, ChunkSize / 16, ChunkSize / 16, ChunkSize / 16, ChunkSize / 16, ChunkSize / 16, ChunkSize / 16, ChunkSize/8 - 1}, false},
+		{[]int{ChunkSize / 2}, false}, // not larger than ChunkSize
+	} {
+		var data []byte
+		for i, n := range c.lines {
+			if i > 0 {
+				data = append(data, '\n')
+			}
+			data = append(data, bytes.Repeat([]byte{'x'}, n)...)
+		}
+		if got := cutInLines(data); got != c.want {
+			t.Errorf("cutInLines(%d bytes, lines %v) = %v, want %v", len(data), c.lines, got, c.want)
+		}
+	}
+}
+
+// uncopiedLinesDirect is uncopiedLines in its direct form.
+func uncopiedLinesDirect(data, base []byte, d *priorDelta) []span {
+	var out []span
+	add := func(from, to int) {
+		if k := len(out) - 1; k >= 0 && out[k].end >= from {
+			out[k].end = max(out[k].end, to)
+			return
+		}
+		out = append(out, span{from, to})
+	}
+	lineStarts := func(b []byte, off int) bool { return off == 0 || b[off-1] == '\n' }
+	w := 0
+	runStart, baseStart, baseEnd := -1, 0, -1
+	endRun := func() {
+		if runStart < 0 {
+			return
+		}
+		if !lineStarts(base, baseStart) {
+			add(lineStartAt(data, runStart), lineEndAt(data, runStart))
+		}
+		if !lineStarts(base, baseEnd) {
+			add(lineStartAt(data, w-1), lineEndAt(data, w-1))
+		}
+		runStart = -1
+	}
+	for _, op := range d.ops {
+		if op.copy {
+			if runStart < 0 || op.off != baseEnd {
+				endRun()
+				runStart, baseStart = w, op.off
+			}
+			baseEnd = op.off + op.n
+		} else {
+			endRun()
+			add(lineStartAt(data, w), lineEndAt(data, w+op.n-1))
+		}
+		w += op.n
+	}
+	endRun()
+	return out
+}
