@@ -333,6 +333,7 @@ type packReader struct {
 	lastBase     objectPos
 	lastBaseData []byte                 // the content of the base at lastBase
 	lastHits     []windowHit            // the window keywords of the last object read (hits set)
+	lastHitsOK   bool                   // false: not looked for (an object read whole: left to the screen)
 	lastParsed   *priorDelta            // lastDelta parsed (hits set; nil if malformed)
 	lastOrder    binary.AppendByteOrder // the last blob read was UTF-16 in this order, decoded
 	// hits, when set (the screen's readers), finds the window keywords of
@@ -377,7 +378,7 @@ func (r *packReader) readBlobAt(pos objectPos, limit int64) (data []byte, size i
 			data, size, status, ok = nil, 0, "", false
 		}
 	}()
-	r.lastDelta, r.lastParsed, r.lastBaseData, r.lastHits, r.lastOrder = nil, nil, nil, nil, nil
+	r.lastDelta, r.lastParsed, r.lastBaseData, r.lastHits, r.lastHitsOK, r.lastOrder = nil, nil, nil, nil, false, nil
 	r.bufs.reuse()
 	typ, data, size, err := r.object(pos, limit, 0)
 	switch {
@@ -407,6 +408,9 @@ func (r *packReader) readBlobAt(pos objectPos, limit int64) (data []byte, size i
 // inflated: errPackSkip, with its type and size.
 func (r *packReader) object(pos objectPos, limit int64, depth int) (typ int, data []byte, size int64, err error) {
 	if c, ok := r.cache[pos]; ok {
+		if depth == 0 {
+			r.lastHits, r.lastHitsOK = c.hits, c.hitsOK
+		}
 		return c.typ, c.data, int64(len(c.data)), nil
 	}
 	if depth > maxDeltaChain {
@@ -434,7 +438,9 @@ func (r *packReader) object(pos objectPos, limit int64, depth int) (typ int, dat
 		if err != nil {
 			return 0, nil, 0, err
 		}
-		if r.hits != nil && typ == objBlob {
+		if r.hits != nil && typ == objBlob && depth > 0 {
+			// As a delta's base its keywords are needed now; a blob read
+			// for itself is screened, which finds them (keepHits).
 			hits, hitsOK = r.hits.all(data), true
 		}
 	case objOfsDelta, objRefDelta:
@@ -506,10 +512,18 @@ func (r *packReader) object(pos objectPos, limit int64, depth int) (typ int, dat
 		return 0, nil, 0, fmt.Errorf("object type %d", typ)
 	}
 	if depth == 0 {
-		r.lastHits = hits
+		r.lastHits, r.lastHitsOK = hits, hitsOK
 	}
 	r.keep(pos, cachedObject{typ: typ, data: data, hits: hits, hitsOK: hitsOK})
 	return typ, data, int64(len(data)), nil
+}
+
+// keepHits records the window keywords of the object at pos, if cached.
+func (r *packReader) keepHits(pos objectPos, hits []windowHit) {
+	if c, ok := r.cache[pos]; ok {
+		c.hits, c.hitsOK = hits, true
+		r.cache[pos] = c
+	}
 }
 
 // keep caches an inflated object as a possible delta base, dropping the

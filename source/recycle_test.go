@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -14,7 +15,9 @@ import (
 // asked for the next one, read in pack order and in random order (which
 // rebuilds long chains of deltas and takes the memory of cached objects),
 // over more versions of large files than its cache holds (made small,
-// so that the largest are not cached at all).
+// so that the largest are not cached at all). The window keywords it
+// gives and caches, carried through deltas from those the screen finds
+// in blobs read whole, are those of each blob.
 func TestScreenReaderRecycles(t *testing.T) {
 	r := newTestRepo(t)
 	rng := rand.New(rand.NewPCG(21, 22))
@@ -22,7 +25,11 @@ func TestScreenReaderRecycles(t *testing.T) {
 	files := make([][]string, len(sizes))
 	for k, size := range sizes {
 		for len(strings.Join(files[k], "\n")) < size {
-			files[k] = append(files[k], fmt.Sprintf("line %d of file %d %s", len(files[k]), k, strings.Repeat("y", rng.IntN(80))))
+			line := fmt.Sprintf("line %d of file %d %s", len(files[k]), k, strings.Repeat("y", rng.IntN(80)))
+			if rng.IntN(30) == 0 {
+				line = "[vault] " + line // a window keyword
+			}
+			files[k] = append(files[k], line)
 		}
 	}
 	for c := range 25 {
@@ -33,7 +40,7 @@ func TestScreenReaderRecycles(t *testing.T) {
 				case 0:
 					files[k][i] = fmt.Sprintf("changed in %d", c)
 				case 1:
-					files[k] = append(files[k][:i], append([]string{fmt.Sprintf("inserted in %d", c)}, files[k][i:]...)...)
+					files[k] = append(files[k][:i], append([]string{fmt.Sprintf("[vault] inserted in %d", c)}, files[k][i:]...)...)
 				default:
 					files[k] = append(files[k][:i], files[k][i+1:]...)
 				}
@@ -63,7 +70,7 @@ func TestScreenReaderRecycles(t *testing.T) {
 			rd.hits, rd.bufs = newHitFinder(det), &recycler{}
 			rd.cacheSize = 2 << 20 // objects over 512 KB are not cached
 			fresh := store.reader()
-			deltas := 0
+			deltas, hits := 0, 0
 			for _, pos := range positions {
 				data, _, status, ok := rd.readBlobAt(pos, 0)
 				if !ok {
@@ -75,6 +82,21 @@ func TestScreenReaderRecycles(t *testing.T) {
 				want, _, _, _ := fresh.readBlobAt(pos, 0)
 				if !bytes.Equal(data, want) {
 					t.Fatalf("%v: %d bytes differ from a reader's without recycling", pos, len(data))
+				}
+				hits += len(rd.lastHits)
+				if rd.lastHitsOK {
+					if all := rd.hits.all(data); !slices.Equal(rd.lastHits, all) {
+						t.Fatalf("%v: window keywords %v, want %v", pos, rd.lastHits, all)
+					}
+				} else if rd.lastParsed == nil {
+					// As the screen does for a blob read whole.
+					_, hits := rd.hits.mayFindWhole(data)
+					rd.keepHits(pos, hits)
+				}
+				for at, c := range rd.cache {
+					if all := rd.hits.all(c.data); c.hitsOK && !slices.Equal(c.hits, all) {
+						t.Fatalf("cached %v: window keywords %v, want %v", at, c.hits, all)
+					}
 				}
 				if rd.lastParsed == nil {
 					continue
@@ -88,10 +110,10 @@ func TestScreenReaderRecycles(t *testing.T) {
 					t.Fatalf("%v: its delta, applied to its base again, gives %d bytes, %v", pos, len(again), err)
 				}
 			}
-			if deltas < 60 || rd.bufs.reused < 20 {
-				t.Fatalf("%d deltas read, %d buffers reused: the test does not recycle", deltas, rd.bufs.reused)
+			if deltas < 60 || rd.bufs.reused < 20 || hits < 1000 {
+				t.Fatalf("%d deltas read, %d buffers reused, %d window keywords carried: the test does not recycle", deltas, rd.bufs.reused, hits)
 			}
-			t.Logf("%d deltas, %d buffers reused", deltas, rd.bufs.reused)
+			t.Logf("%d deltas, %d buffers reused, %d window keywords carried", deltas, rd.bufs.reused, hits)
 		})
 	}
 }

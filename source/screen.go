@@ -56,6 +56,9 @@ type Screen interface {
 	// OnlyAt reports whether a rule that is limited to the paths it names
 	// applies to path: a blob at such a path is always read and scanned.
 	OnlyAt(path string) bool
+	// MayFindHits is MayFind, calling yield for each keyword of a rule
+	// with a window in data, with its window (as WindowHits does).
+	MayFindHits(data []byte, yield func(start, end, window int)) bool
 	// MayFindWindowed is MayFind for the rules with a window only.
 	MayFindWindowed(data []byte) bool
 	// WindowHits calls yield for each keyword of a rule with a window that
@@ -203,7 +206,8 @@ func (s *packScreen) one(g *Git, r *packReader, i int, limit int64) uint32 {
 	if s.kind(i) != objBlob {
 		return screenSkipped
 	}
-	data, size, status, ok := r.readBlobAt(s.pos(i), limit)
+	pos := s.pos(i)
+	data, size, status, ok := r.readBlobAt(pos, limit)
 	if !ok || status != "" || len(data) == 0 || lfsPointer(data) {
 		return screenSkipped
 	}
@@ -216,7 +220,24 @@ func (s *packScreen) one(g *Git, r *packReader, i int, limit int64) uint32 {
 			d = r.lastParsed
 		}
 	}
-	if r.hits.mayFind(data, r.lastBaseData, r.lastHits, d) {
+	var found bool
+	hits := r.lastHits
+	switch {
+	case r.lastOrder != nil:
+		// Text decoded from UTF-16: its keywords are not its bytes'.
+		found = r.hits.mayFind(data, nil, r.hits.all(data), nil)
+	case !r.lastHitsOK && d == nil && len(data) <= ChunkSize:
+		// Read whole: its keywords are found as it is screened.
+		found, hits = r.hits.mayFindWhole(data)
+		r.keepHits(pos, hits)
+	default:
+		if !r.lastHitsOK {
+			hits = r.hits.all(data)
+			r.keepHits(pos, hits)
+		}
+		found = r.hits.mayFind(data, r.lastBaseData, hits, d)
+	}
+	if found {
 		return screenMayFind
 	}
 	s.sizes[i] = size
@@ -296,11 +317,27 @@ func newHitFinder(s Screen) *hitFinder {
 	return f
 }
 
-// all returns the window keywords of data.
+// all returns the window keywords of data, in order of their starts (and
+// ends), as through needs a base's.
 func (f *hitFinder) all(data []byte) []windowHit {
 	var out []windowHit
 	f.s.WindowHits(data, 0, len(data), func(s, e, w int) { out = append(out, windowHit{s, e, w}) })
-	return out
+	return sortHits(out)
+}
+
+// sortHits orders hits by their starts and ends: the detector finds them
+// in order of their ends, where a keyword inside a longer one comes first.
+func sortHits(hits []windowHit) []windowHit {
+	slices.SortFunc(hits, func(a, b windowHit) int { return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(a.end, b.end)) })
+	return hits
+}
+
+// mayFindWhole is mayFind for data read whole, of at most ChunkSize
+// bytes, that returns its window keywords too: found as it is screened.
+func (f *hitFinder) mayFindWhole(data []byte) (bool, []windowHit) {
+	var hits []windowHit
+	found := f.s.MayFindHits(data, func(s, e, w int) { hits = append(hits, windowHit{s, e, w}) })
+	return found, sortHits(hits)
 }
 
 // through returns the window keywords of data, which delta d (nil: not
@@ -330,8 +367,7 @@ func (f *hitFinder) through(data []byte, base []windowHit, d *priorDelta) []wind
 		}
 		w += op.n
 	}
-	slices.SortFunc(out, func(a, b windowHit) int { return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(a.end, b.end)) })
-	return slices.Compact(out) // a keyword across two places where instructions meet is found at both
+	return slices.Compact(sortHits(out)) // a keyword across two places where instructions meet is found at both
 }
 
 // mayFind screens data, which holds the window keywords hits, and which
