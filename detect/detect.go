@@ -79,11 +79,14 @@ type lazyCheck struct {
 	check  runCheck
 	start  startSet       // for rules without an Anchor
 	prefix *regexp.Regexp // newPrefixRegex, or nil
+	shape  shapeCheck     // for rules with an Anchor
 }
 
 // mayMatchAt reports whether the rule's anchored regex may match b: its
-// prefix regex (much smaller) matches.
-func (c *lazyCheck) mayMatchAt(b []byte) bool { return c.prefix == nil || c.prefix.Match(b) }
+// shape check passes and its prefix regex (much smaller) matches.
+func (c *lazyCheck) mayMatchAt(b []byte) bool {
+	return c.shape.mayMatch(b) && (c.prefix == nil || c.prefix.Match(b))
+}
 
 var noPrefilter lazyCheck
 
@@ -101,6 +104,9 @@ func (d *Detector) prefilter(ri int) *lazyCheck {
 		}
 		if r.Anchor != "" || c.start.anchored != nil {
 			c.prefix = newPrefixRegex(r.Regex)
+		}
+		if r.Anchor != "" {
+			c.shape = newShapeCheck(r.Regex)
 		}
 	})
 	return c

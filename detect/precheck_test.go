@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"regexp"
 	"regexp/syntax"
+	"strings"
 	"testing"
 
 	"github.com/leakgate/leakgate/leak"
@@ -310,4 +311,85 @@ func compiledProg(t *testing.T, expr string) string {
 		t.Fatalf("%s: %v", expr, err)
 	}
 	return p.String()
+}
+
+// TestShapeCheckNecessary: wherever an anchored rule's anchored regex
+// matches the start of a text, its shape check passes (over the rules'
+// examples and counterexamples, with and without their lines around them
+// and behind other bytes, and generated text, from every position). It
+// also asks that the check turn down most of the starts where the regex
+// does not match: it should be worth its cost.
+func TestShapeCheckNecessary(t *testing.T) {
+	set := rules.Default()
+	random := bytes.Split(randomText(1<<15), []byte("\n"))
+	checked, matched, rejected := 0, 0, 0
+	for _, r := range set.Rules {
+		if r.Anchor == "" {
+			continue
+		}
+		s := newShapeCheck(r.Regex)
+		if s.root == nil {
+			t.Errorf("%s: no shape check", r.ID)
+			continue
+		}
+		inputs := random
+		for _, e := range append(append([]string{}, r.Examples...), r.Counterexamples...) {
+			inputs = append(inputs, []byte(e))
+			inputs = append(inputs, bytes.Split([]byte(e), []byte("\n"))...)
+			// Case-folded to the Kelvin sign and the long s, behind
+			// a word byte, with invalid UTF-8.
+			inputs = append(inputs, bytes.ReplaceAll(bytes.ReplaceAll([]byte(e), []byte("k"), []byte("\u212a")), []byte("s"), []byte("ſ")))
+			inputs = append(inputs, append([]byte("\xa9x"), e...), append([]byte("é_\xff"), e...))
+		}
+		anchored := r.AnchoredRegex()
+		for _, in := range inputs {
+			for i := range len(in) + 1 {
+				checked++
+				may := s.mayMatch(in[i:])
+				if anchored.Match(in[i:]) {
+					matched++
+					if !may {
+						t.Errorf("%s: the regex matches at the start of %q, the shape check fails", r.ID, in[i:])
+					}
+				} else if !may {
+					rejected++
+				}
+			}
+		}
+	}
+	t.Logf("%d starts, %d matches, %d turned down", checked, matched, rejected)
+	if matched < 100 || rejected < (checked-matched)*9/10 {
+		t.Fatalf("%d matches, %d of %d other starts turned down", matched, rejected, checked-matched)
+	}
+}
+
+func TestShapeCheckCases(t *testing.T) {
+	for _, tc := range []struct {
+		expr, in string
+		may      bool
+	}{
+		{`(?i)key[ \t]*=[ \t]*(\w{8})`, "KEY = abcdefgh", true},
+		{`(?i)key[ \t]*=[ \t]*(\w{8})`, "\u212aey=abcdefgh", true}, // Kelvin sign: undecided
+		{`(?i)key[ \t]*=[ \t]*(\w{8})`, "keys = abcdefgh", false},
+		{`(?i)key[ \t]*=[ \t]*(\w{8})`, "key = abc", false},
+		{`(?i)key[ \t]*=[ \t]*([^\s]{8})`, "key = abc\xffdefgh", true}, // a wide character may match
+		{`key=([a-z]{8})`, "key=abc\xffdefgh", false},                  // no wide character matches
+		{`aws[\w.-]{0,20}?secret`, "awsEc2query_deserializeOp", false},
+		{`aws[\w.-]{0,20}?secret`, "aws_x_secret", true},
+		{`[\w.-]*?(?:[_.-]key|[a-z]Key)=(\w+)`, "objectKey.String(", false},
+		{`[\w.-]*?(?:[_.-]key|[a-z]Key)=(\w+)`, "object.api_key=x", true},
+		{`(?:ab)*c`, "ababababc", true},
+		{`(?:ab){2,3}c`, "abababababc", false},
+		{`\bx$`, "x", true},                        // assertions are taken as true
+		{`x{300}`, strings.Repeat("x", 300), true}, // past shapeLimit: undecided
+		{`x{3}`, "xx", false},
+	} {
+		s := newShapeCheck(tc.expr)
+		if got := s.mayMatch([]byte(tc.in)); got != tc.may {
+			t.Errorf("%s over %q: %v, want %v", tc.expr, tc.in, got, tc.may)
+		}
+		if m := regexp.MustCompile(`^(?:` + tc.expr + `)`).MatchString(tc.in); m && !tc.may {
+			t.Errorf("%s over %q: the case is wrong, the regex matches", tc.expr, tc.in)
+		}
+	}
 }
