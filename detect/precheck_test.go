@@ -322,7 +322,7 @@ func compiledProg(t *testing.T, expr string) string {
 func TestShapeCheckNecessary(t *testing.T) {
 	set := rules.Default()
 	random := bytes.Split(randomText(1<<15), []byte("\n"))
-	checked, matched, rejected := 0, 0, 0
+	checked, matched, rejected, most := 0, 0, 0, 0
 	for _, r := range set.Rules {
 		if r.Anchor == "" {
 			continue
@@ -345,7 +345,8 @@ func TestShapeCheckNecessary(t *testing.T) {
 		for _, in := range inputs {
 			for i := range len(in) + 1 {
 				checked++
-				may := s.mayMatch(in[i:])
+				may, steps := s.run(in[i:])
+				most = max(most, steps)
 				if anchored.Match(in[i:]) {
 					matched++
 					if !may {
@@ -357,7 +358,10 @@ func TestShapeCheckNecessary(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d starts, %d matches, %d turned down", checked, matched, rejected)
+	t.Logf("%d starts, %d matches, %d turned down, at most %d steps", checked, matched, rejected, most)
+	if most > shapeBudget/4 {
+		t.Errorf("a default rule's check took %d steps, near its budget of %d", most, shapeBudget)
+	}
 	if matched < 100 || rejected < (checked-matched)*9/10 {
 		t.Fatalf("%d matches, %d of %d other starts turned down", matched, rejected, checked-matched)
 	}
@@ -391,5 +395,17 @@ func TestShapeCheckCases(t *testing.T) {
 		if m := regexp.MustCompile(`^(?:` + tc.expr + `)`).MatchString(tc.in); m && !tc.may {
 			t.Errorf("%s over %q: the case is wrong, the regex matches", tc.expr, tc.in)
 		}
+	}
+}
+
+// TestShapeCheckBudget: a rule's regex that nests repetitions of parts
+// that match little (a reviewer's; the check followed the same positions
+// again at each level, seconds a window) gives up within its budget:
+// followed to the end, the check would say no (nothing ends in "c").
+func TestShapeCheckBudget(t *testing.T) {
+	s := newShapeCheck(`(?:(?:(?:(?:(?:(?:(?:(?:a|)+){5}b)*){3}a)+b|a)*b|a)+)c`)
+	may, steps := s.run(bytes.Repeat([]byte{'a'}, 80))
+	if !may || steps > shapeBudget+1 {
+		t.Errorf("run = %v after %d steps, want a give-up (true) within %d", may, steps, shapeBudget)
 	}
 }

@@ -176,15 +176,33 @@ func (s *shapeCheck) mayMatch(b []byte) bool {
 	if s.root == nil {
 		return true
 	}
-	var in posSet
-	in.add(0)
-	out, ok := s.root.step(b, &in)
-	return !ok || !out.empty()
+	may, _ := s.run(b)
+	return may
 }
 
+// run is mayMatch, also returning the steps it took.
+func (s *shapeCheck) run(b []byte) (may bool, steps int) {
+	var in posSet
+	in.add(0)
+	budget := shapeBudget
+	out, ok := s.root.step(b, &in, &budget)
+	return !ok || !out.empty(), shapeBudget - budget
+}
+
+// shapeBudget bounds the steps (a node over a set of positions) of one
+// check: nested repetitions of parts that may match little can make the
+// check follow the same positions again at each level (a hostile rule
+// took seconds a window), where the regexp engine runs once over the
+// input. Past it the check gives up. The default rules take far fewer
+// (TestShapeCheckBudget).
+const shapeBudget = 512
+
 // step returns the positions where n may end a match that starts at one
-// of in; ok false means the check cannot tell.
-func (n *shapeNode) step(b []byte, in *posSet) (out posSet, ok bool) {
+// of in; ok false means the check cannot tell (or its budget ran out).
+func (n *shapeNode) step(b []byte, in *posSet, budget *int) (out posSet, ok bool) {
+	if *budget--; *budget < 0 {
+		return out, false
+	}
 	switch n.kind {
 	case shapeEmpty:
 		return *in, true
@@ -220,14 +238,14 @@ func (n *shapeNode) step(b []byte, in *posSet) (out posSet, ok bool) {
 			if out.empty() {
 				break
 			}
-			if out, ok = s.step(b, &out); !ok {
+			if out, ok = s.step(b, &out, budget); !ok {
 				return out, false
 			}
 		}
 		return out, true
 	case shapeAlt:
 		for _, s := range n.subs {
-			o, ok := s.step(b, in)
+			o, ok := s.step(b, in, budget)
 			if !ok {
 				return out, false
 			}
@@ -283,7 +301,7 @@ func (n *shapeNode) step(b []byte, in *posSet) (out posSet, ok bool) {
 		if cur.empty() {
 			return cur, true
 		}
-		if cur, ok = sub.step(b, &cur); !ok {
+		if cur, ok = sub.step(b, &cur, budget); !ok {
 			return cur, false
 		}
 	}
@@ -292,7 +310,7 @@ func (n *shapeNode) step(b []byte, in *posSet) (out posSet, ok bool) {
 	// nothing.
 	out, front := cur, cur
 	for k := n.min; (n.max < 0 || k < n.max) && !front.empty(); k++ {
-		next, ok := sub.step(b, &front)
+		next, ok := sub.step(b, &front, budget)
 		if !ok {
 			return out, false
 		}
