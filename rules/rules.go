@@ -296,6 +296,12 @@ func (r *Rule) validate(parse bool) error {
 		if err != nil {
 			return fmt.Errorf("%s: regex does not compile: %w", where, err)
 		}
+		// The detector runs it inside a group too (anchored at a
+		// keyword, or at the bytes a match can start with), which a
+		// \Q quote left open to the end would swallow.
+		if _, err := syntax.Parse(`^(?:`+r.Regex+`)`, syntax.Perl); err != nil {
+			return fmt.Errorf("%s: regex does not compile inside a group (a \\Q quote not ended with \\E?): %w", where, err)
+		}
 		numSubexp, secretGroup = tree.MaxCap(), max(slices.Index(tree.CapNames(), "secret"), 0)
 	}
 	r.lazy = &lazyRegex{expr: r.Regex}

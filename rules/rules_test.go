@@ -44,6 +44,9 @@ func TestParseErrors(t *testing.T) {
 		{"disable unknown", "disable = [\"nope\"]", `no rule "nope"`},
 		{"anchor", "[[rules]]\nid = \"a\"\nregex = \"x\"\nkeywords = [\"x\"]\nanchor = \"left\"", `anchor "left"`},
 		{"huge regex", "[[rules]]\nid = \"a\"\nregex = \"" + strings.Repeat("a", MaxRegexLen+1) + "\"", "more than"},
+		// A quote left open parses alone, but swallows the group the
+		// detector puts the regex in (it panicked there).
+		{"open quote", "[[rules]]\nid = \"a\"\nregex = 'token=\\Q$x'\nkeywords = [\"token\"]\nanchor = \"keyword\"", `a \Q quote not ended`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -52,6 +55,9 @@ func TestParseErrors(t *testing.T) {
 				t.Fatalf("error %v, want it to contain %q", err, tc.want)
 			}
 		})
+	}
+	if _, err := Parse("cfg.toml", []byte("[[rules]]\nid = \"a\"\nregex = 'token=\\Q$x\\E'\nkeywords = [\"token\"]\nanchor = \"keyword\""), Default()); err != nil {
+		t.Errorf("a quote ended with \\E: %v", err)
 	}
 	var pe *ParseError
 	_, err := Parse("cfg.toml", []byte("a = [\n1,\n"), nil)
