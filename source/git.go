@@ -120,12 +120,14 @@ type GitStats struct {
 	Missing    int64 // blobs that could not be read (each also yields an error)
 	Packed     int64 // blobs (and versions compared with) read from the packs in process, not through git cat-file
 	Screened   int64 // blobs that Screen found cannot hold a finding, not compared or scanned further
+	Reread     int64 // blobs read from the packs before the versions they replaced, past what may wait in memory: read again after them
 }
 
 type gitCounters struct {
 	commits, blobs, known, submodules, lfs, missing, packed atomic.Int64
 	throughDelta                                            atomic.Int64 // blobs whose child compares through their delta
 	screened                                                atomic.Int64 // blobs the screen found cannot hold a finding
+	reread                                                  atomic.Int64 // blobs held without their content (maxHeld), read again
 }
 
 // Stats implements Source.
@@ -140,7 +142,7 @@ func (g *Git) GitStats() GitStats {
 	return GitStats{
 		Commits: g.gc.commits.Load(), Blobs: g.gc.blobs.Load(), Known: g.gc.known.Load(),
 		Submodules: g.gc.submodules.Load(), LFS: g.gc.lfs.Load(), Missing: g.gc.missing.Load(),
-		Packed: g.gc.packed.Load(), Screened: g.gc.screened.Load(),
+		Packed: g.gc.packed.Load(), Screened: g.gc.screened.Load(), Reread: g.gc.reread.Load(),
 	}
 }
 
@@ -1149,6 +1151,17 @@ func (g *Git) read(ctx context.Context, l *listing, early *packScreen, yield fun
 		}
 		todo = append(bases, todo...)
 		g.packOrder(ctx, l, store, todo)
+		if store != nil {
+			// deliver runs in one goroutine: one reader of its own.
+			var r *packReader
+			d.reread = func(i int32) ([]byte, bool) {
+				if r == nil {
+					r = store.reader()
+				}
+				data, _, status, ok := r.readBlobAt(store.blobPos[i], limit)
+				return data, ok && status == ""
+			}
+		}
 		if runtime.NumCPU() > 1 {
 			// Two readers, each on a contiguous half of the packs (a cache
 			// of delta bases needs the locality): one git cat-file alone
@@ -1434,8 +1447,11 @@ const (
 // maxHeld bounds the bytes of blobs held back until a parent is read: in
 // pack order a blob usually comes just before the version it replaced
 // (one pass in pack order over the 1.6 GB benchmark history would hold
-// 13 MB at most). Past the bound a blob is scanned whole.
-const maxHeld = 64 << 20
+// 13 MB at most). Past the bound a blob read from the packs is held
+// without its content, and read again once its parents are (a blob that
+// cannot be read again is scanned whole, as its parents' lines are not
+// there: what they held is reported again at its commit).
+var maxHeld int64 = 64 << 20
 
 // delivery turns what cat-file read into chunks, in the reading goroutine.
 // A chunk compared with its parents waits (in Narrow) for their lines, so
@@ -1462,11 +1478,15 @@ type delivery struct {
 	stopped   bool // the consumer stopped
 	// knownChunks is known's result, reused from blob to blob.
 	knownChunks []leak.Chunk
+	// reread, when set, reads blob i again (a full history read from the
+	// packs): for blobs held past maxHeld.
+	reread func(i int32) ([]byte, bool)
 }
 
 type heldBlob struct {
-	data    []byte
-	missing int // parents not read yet
+	data    []byte // nil when reread
+	missing int    // parents not read yet
+	reread  bool   // held without its content, read again when woken
 }
 
 // known returns, when the cache knows every group of blob i's places, a
@@ -1515,7 +1535,8 @@ type blobRead struct {
 	order binary.AppendByteOrder
 	// delta, when set, is the blob as a delta against its only child,
 	// which is compared with it through the delta (markCopied, markAssembled).
-	delta *priorDelta
+	delta  *priorDelta
+	packed bool // read from the packs in process (it can be read again there)
 }
 
 // deliver handles one blob read; it returns false when the consumer
@@ -1593,7 +1614,8 @@ func (d *delivery) deliver(r blobRead) bool {
 			missing++
 		}
 	}
-	if missing == 0 || d.heldSum+int64(len(r.data)) > maxHeld {
+	over := d.heldSum+int64(len(r.data)) > maxHeld
+	if missing == 0 || over && (d.reread == nil || !r.packed) {
 		return d.emit(r.i, r.data)
 	}
 	if d.lines[r.i] != nil && !d.published[r.i] {
@@ -1604,8 +1626,13 @@ func (d *delivery) deliver(r blobRead) bool {
 			return false
 		}
 	}
-	d.held[r.i] = &heldBlob{data: r.data, missing: missing}
-	d.heldSum += int64(len(r.data))
+	if over {
+		d.held[r.i] = &heldBlob{missing: missing, reread: true}
+		g.gc.reread.Add(1)
+	} else {
+		d.held[r.i] = &heldBlob{data: r.data, missing: missing}
+		d.heldSum += int64(len(r.data))
+	}
 	for _, p := range ps {
 		if !settled(d.state[p]) {
 			d.waiting[p] = append(d.waiting[p], r.i)
@@ -1729,11 +1756,30 @@ func (d *delivery) wake(i int32) bool {
 		}
 		delete(d.held, k)
 		d.heldSum -= int64(len(h.data))
-		if !d.emit(k, h.data) {
+		if !d.emitHeld(k, h) {
 			return false
 		}
 	}
 	return true
+}
+
+// emitHeld emits held blob k, read again if it was held without its
+// content.
+func (d *delivery) emitHeld(k int32, h *heldBlob) bool {
+	if !h.reread {
+		return d.emit(k, h.data)
+	}
+	data, ok := d.reread(k)
+	if !ok {
+		// It was read before from the same packs: a damaged entry that
+		// got past its checks, or a failed read. Nothing to scan now.
+		first, _ := d.places([]int32{d.l.blobs[k].first})
+		d.g.gc.missing.Add(1)
+		d.g.c.unreadable.Add(1)
+		id := d.l.blobHex(k)
+		return d.send(leak.Chunk{Blob: id, Origin: first}, fmt.Errorf("source git: blob %s (%s in %s) could not be read again", id, first.Path, short(first.Commit, d.g.Staged)))
+	}
+	return d.emit(k, data)
 }
 
 // flush scans whole whatever is still held (a parent that was never read).
@@ -1744,7 +1790,7 @@ func (d *delivery) flush() {
 			continue // emitted meanwhile, when a blob it waited for was
 		}
 		delete(d.held, k)
-		if !d.emit(k, h.data) {
+		if !d.emitHeld(k, h) {
 			return
 		}
 	}
@@ -1831,7 +1877,7 @@ func (g *Git) readPart(ctx context.Context, l *listing, store *objectStore, todo
 			if c, ok := store.onlyChild[i]; ok && status == "" {
 				delta, _ = r.lastDeltaAgainst(store.blobPos[c])
 			}
-			if !got(blobRead{i: i, data: data, size: size, status: status, delta: delta, order: r.lastOrder}) {
+			if !got(blobRead{i: i, data: data, size: size, status: status, delta: delta, order: r.lastOrder, packed: true}) {
 				return
 			}
 		}

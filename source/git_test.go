@@ -1271,3 +1271,33 @@ func TestGitErrorMessage(t *testing.T) {
 		}
 	}
 }
+
+// A blob read from the packs before the versions it replaced waits for
+// them; past maxHeld it waits without its content and is read again
+// then: the result is that of waiting with it (before, it was scanned
+// whole, and what the versions it replaced held was reported again).
+func TestGitHeldPastBoundReadAgain(t *testing.T) {
+	r := newTestRepo(t)
+	evolveFile(r, 3, 400, 30)
+	r.git("gc", "-q", "--aggressive")
+	savedMin, savedHeld := packOrderMin, maxHeld
+	defer func() { packOrderMin, maxHeld = savedMin, savedHeld }()
+	packOrderMin = 1
+	g := &Git{Dir: r.dir}
+	held := scanGit(t, g)
+	if st := g.GitStats(); st.Reread != 0 || st.Packed == 0 {
+		t.Fatalf("with room to hold: %+v", st)
+	}
+	maxHeld = 1
+	g = &Git{Dir: r.dir}
+	reread := scanGit(t, g)
+	if st := g.GitStats(); st.Reread < 5 {
+		t.Fatalf("%d blobs read again, want several of the 30 versions: %+v", st.Reread, st)
+	}
+	if len(held.errs)+len(reread.errs) != 0 || held.fatal != nil || reread.fatal != nil {
+		t.Fatalf("errors: %v %v", held.errs, reread.errs)
+	}
+	if diff := cmp.Diff(held.blobs, reread.blobs); diff != "" {
+		t.Errorf("read again differs from held (-held +read again):\n%s", diff)
+	}
+}
