@@ -1136,6 +1136,20 @@ func (g *Git) read(ctx context.Context, l *listing, early *packScreen, yield fun
 	// (The readers may run in parallel with deliver, which changes a blob's
 	// state only once the blob has been read.)
 	hashOnly := func(i int32) bool { return d.state[i] != stateToScan }
+	// A blob held past maxHeld is read again: from the packs (a reader of
+	// the delivery's own: deliver runs in one goroutine), or through git.
+	var again *packReader
+	d.reread = func(i int32) ([]byte, bool) {
+		if store != nil && store.blobPos != nil && store.blobPos[i].pack < len(store.packs) {
+			if again == nil {
+				again = store.reader()
+			}
+			if data, _, status, ok := again.readBlobAt(store.blobPos[i], limit); ok && status == "" {
+				return data, true
+			}
+		}
+		return g.readOne(ctx, l.blobHex(i), limit)
+	}
 	if full {
 		if store != nil && compareByDelta {
 			// A version read from a delta against its only child serves
@@ -1151,17 +1165,6 @@ func (g *Git) read(ctx context.Context, l *listing, early *packScreen, yield fun
 		}
 		todo = append(bases, todo...)
 		g.packOrder(ctx, l, store, todo)
-		if store != nil {
-			// deliver runs in one goroutine: one reader of its own.
-			var r *packReader
-			d.reread = func(i int32) ([]byte, bool) {
-				if r == nil {
-					r = store.reader()
-				}
-				data, _, status, ok := r.readBlobAt(store.blobPos[i], limit)
-				return data, ok && status == ""
-			}
-		}
 		if runtime.NumCPU() > 1 {
 			// Two readers, each on a contiguous half of the packs (a cache
 			// of delta bases needs the locality): one git cat-file alone
@@ -1447,10 +1450,8 @@ const (
 // maxHeld bounds the bytes of blobs held back until a parent is read: in
 // pack order a blob usually comes just before the version it replaced
 // (one pass in pack order over the 1.6 GB benchmark history would hold
-// 13 MB at most). Past the bound a blob read from the packs is held
-// without its content, and read again once its parents are (a blob that
-// cannot be read again is scanned whole, as its parents' lines are not
-// there: what they held is reported again at its commit).
+// 13 MB at most). Past the bound a blob is held without its content, and
+// read again (from the packs, or through git) once its parents are read.
 var maxHeld int64 = 64 << 20
 
 // delivery turns what cat-file read into chunks, in the reading goroutine.
@@ -1478,8 +1479,7 @@ type delivery struct {
 	stopped   bool // the consumer stopped
 	// knownChunks is known's result, reused from blob to blob.
 	knownChunks []leak.Chunk
-	// reread, when set, reads blob i again (a full history read from the
-	// packs): for blobs held past maxHeld.
+	// reread reads blob i again, for blobs held past maxHeld.
 	reread func(i int32) ([]byte, bool)
 }
 
@@ -1535,8 +1535,7 @@ type blobRead struct {
 	order binary.AppendByteOrder
 	// delta, when set, is the blob as a delta against its only child,
 	// which is compared with it through the delta (markCopied, markAssembled).
-	delta  *priorDelta
-	packed bool // read from the packs in process (it can be read again there)
+	delta *priorDelta
 }
 
 // deliver handles one blob read; it returns false when the consumer
@@ -1615,7 +1614,7 @@ func (d *delivery) deliver(r blobRead) bool {
 		}
 	}
 	over := d.heldSum+int64(len(r.data)) > maxHeld
-	if missing == 0 || over && (d.reread == nil || !r.packed) {
+	if missing == 0 || over && d.reread == nil {
 		return d.emit(r.i, r.data)
 	}
 	if d.lines[r.i] != nil && !d.published[r.i] {
@@ -1763,6 +1762,23 @@ func (d *delivery) wake(i int32) bool {
 	return true
 }
 
+// readOne reads blob id again through a git cat-file of its own, as the
+// readers read it (see maxHeld): false if it cannot.
+func (g *Git) readOne(ctx context.Context, id string, limit int64) ([]byte, bool) {
+	cmd := g.command(ctx, "cat-file", "--batch")
+	cmd.Stdin = strings.NewReader(id + "\n")
+	out, err := cmd.StdoutPipe()
+	if err != nil || cmd.Start() != nil {
+		return nil, false
+	}
+	var order binary.AppendByteOrder
+	data, _, status, err := readObject(bufio.NewReader(out), id, limit, nil, &order)
+	if werr := cmd.Wait(); err != nil || werr != nil || status != "" {
+		return nil, false
+	}
+	return data, true
+}
+
 // emitHeld emits held blob k, read again if it was held without its
 // content.
 func (d *delivery) emitHeld(k int32, h *heldBlob) bool {
@@ -1877,7 +1893,7 @@ func (g *Git) readPart(ctx context.Context, l *listing, store *objectStore, todo
 			if c, ok := store.onlyChild[i]; ok && status == "" {
 				delta, _ = r.lastDeltaAgainst(store.blobPos[c])
 			}
-			if !got(blobRead{i: i, data: data, size: size, status: status, delta: delta, order: r.lastOrder, packed: true}) {
+			if !got(blobRead{i: i, data: data, size: size, status: status, delta: delta, order: r.lastOrder}) {
 				return
 			}
 		}
