@@ -527,7 +527,7 @@ func (r *packReader) keepHits(pos objectPos, hits []windowHit) {
 }
 
 // keep caches an inflated object as a possible delta base, dropping the
-// oldest past baseCacheSize. Cached contents are shared with the chunks
+// oldest past cacheSize. Cached contents are shared with the chunks
 // they are yielded in: nothing writes to a chunk's Data.
 func (r *packReader) keep(pos objectPos, c cachedObject) {
 	if len(c.data) > r.cacheSize/4 {

@@ -20,8 +20,8 @@ import (
 // git scan's other readers return are shared with the chunks the detector
 // scans later.
 type recycler struct {
-	free []([]byte) // by capacity, smallest first
-	held int        // bytes in free
+	free [][]byte // by capacity, smallest first
+	held int      // bytes in free
 	// pending were released while reading the last object: still in use
 	// by its reader's caller until it asks for the next one.
 	pending [][]byte
@@ -93,9 +93,10 @@ func (c *recycler) release(b []byte) {
 	c.pending = append(c.pending, b)
 }
 
-// reuse makes the buffers released so far available to get: the caller
-// is done with the objects read before. Past maxRecycledBytes the
-// smallest free buffers are dropped.
+// reuse makes the buffers released so far available to alloc: the caller
+// is done with the objects read before. Past maxRecycledBytes the largest
+// free buffers are dropped (kept, a few large ones left no room for the
+// many sizes the next objects need).
 func (c *recycler) reuse() {
 	if c == nil {
 		return
