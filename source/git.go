@@ -1139,6 +1139,8 @@ func (g *Git) read(ctx context.Context, l *listing, early *packScreen, yield fun
 	// A blob held past maxHeld is read again: from the packs (a reader of
 	// the delivery's own: deliver runs in one goroutine), or through git.
 	var again *packReader
+	ask := &blobAsker{g: g, ctx: ctx}
+	defer ask.close()
 	d.reread = func(i int32) ([]byte, bool) {
 		if store != nil && store.blobPos != nil && store.blobPos[i].pack < len(store.packs) {
 			if again == nil {
@@ -1148,7 +1150,7 @@ func (g *Git) read(ctx context.Context, l *listing, early *packScreen, yield fun
 				return data, true
 			}
 		}
-		return g.readOne(ctx, l.blobHex(i), limit)
+		return ask.read(l.blobHex(i), limit)
 	}
 	if full {
 		if store != nil && compareByDelta {
@@ -1762,21 +1764,56 @@ func (d *delivery) wake(i int32) bool {
 	return true
 }
 
-// readOne reads blob id again through a git cat-file of its own, as the
-// readers read it (see maxHeld): false if it cannot.
-func (g *Git) readOne(ctx context.Context, id string, limit int64) ([]byte, bool) {
-	cmd := g.command(ctx, "cat-file", "--batch")
-	cmd.Stdin = strings.NewReader(id + "\n")
-	out, err := cmd.StdoutPipe()
-	if err != nil || cmd.Start() != nil {
+// blobAsker reads blobs again one at a time, as the readers read them,
+// through a git cat-file of its own, started on first use and kept (see
+// maxHeld).
+type blobAsker struct {
+	g      *Git
+	ctx    context.Context
+	cmd    *exec.Cmd
+	in     io.WriteCloser
+	out    *bufio.Reader
+	failed bool
+}
+
+// read returns blob id's content, or false if it cannot.
+func (a *blobAsker) read(id string, limit int64) ([]byte, bool) {
+	if a.failed {
+		return nil, false
+	}
+	if a.cmd == nil {
+		cmd := a.g.command(a.ctx, "cat-file", "--batch")
+		in, err := cmd.StdinPipe()
+		if err != nil {
+			a.failed = true
+			return nil, false
+		}
+		out, err := cmd.StdoutPipe()
+		if err != nil || cmd.Start() != nil {
+			a.failed = true
+			return nil, false
+		}
+		a.cmd, a.in, a.out = cmd, in, bufio.NewReaderSize(out, 64<<10)
+	}
+	if _, err := io.WriteString(a.in, id+"\n"); err != nil {
+		a.failed = true
 		return nil, false
 	}
 	var order binary.AppendByteOrder
-	data, _, status, err := readObject(bufio.NewReader(out), id, limit, nil, &order)
-	if werr := cmd.Wait(); err != nil || werr != nil || status != "" {
+	data, _, status, err := readObject(a.out, id, limit, nil, &order)
+	if err != nil {
+		a.failed = true // out of step: ask no more
 		return nil, false
 	}
-	return data, true
+	return data, status == ""
+}
+
+// close ends the git process, if started.
+func (a *blobAsker) close() {
+	if a.cmd != nil {
+		a.in.Close()
+		_ = a.cmd.Wait()
+	}
 }
 
 // emitHeld emits held blob k, read again if it was held without its
