@@ -1615,10 +1615,10 @@ func (d *delivery) deliver(r blobRead) bool {
 			missing++
 		}
 	}
-	over := d.heldSum+int64(len(r.data)) > maxHeld
-	if missing == 0 || over && d.reread == nil {
+	if missing == 0 {
 		return d.emit(r.i, r.data)
 	}
+	over := d.heldSum+int64(len(r.data)) > maxHeld
 	if d.lines[r.i] != nil && !d.published[r.i] {
 		// Its children need not wait for its parents.
 		d.lines[r.i].refs.Add(1) // its own chunk, later, uses the lines too

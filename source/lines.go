@@ -444,7 +444,7 @@ func markUTF16Prior(fresh []bool, hashes []uint64, text []byte, d *priorDelta, o
 	if len(raw) != d.baseSize {
 		return false
 	}
-	prior, err := applyDelta(raw, d.raw)
+	prior, err := applyParsed(raw, d, func(n int) []byte { return make([]byte, n) })
 	if err != nil {
 		return false
 	}

@@ -479,21 +479,15 @@ func (r *packReader) object(pos objectPos, limit int64, depth int) (typ int, dat
 			return btyp, nil, target, errPackSkip
 		}
 		typ = btyp
-		var d *priorDelta
-		if r.hits != nil && typ == objBlob {
-			// Parsed once: to rebuild the blob, for its keywords and for
-			// the screen. Its instructions are in the reader's memory
-			// for them, used by one delta at a time.
-			if d, _ = parseDeltaInto(delta, r.ops[:0]); d != nil {
-				r.ops = d.ops
-			}
+		// Parsed once: to rebuild the object, and in the screen's readers
+		// for its keywords and for the screen. Its instructions are in the
+		// reader's memory for them, used by one delta at a time.
+		d, ok := parseDeltaInto(delta, r.ops[:0])
+		if !ok {
+			return 0, nil, 0, errBadDelta
 		}
-		if d != nil {
-			data, err = applyParsed(bdata, d, r.alloc)
-		} else {
-			data, err = applyDeltaWith(bdata, delta, r.alloc)
-		}
-		if err != nil {
+		r.ops = d.ops
+		if data, err = applyParsed(bdata, d, r.alloc); err != nil {
 			return 0, nil, 0, err
 		}
 		if r.hits != nil && typ == objBlob {
@@ -831,62 +825,24 @@ func nextDeltaOp(ops []byte, baseSize int) (op deltaOp, inserted, rest []byte, o
 // object is left to git cat-file.
 const maxDeltaResult = 1 << 30
 
-// applyDelta rebuilds the object that delta describes from its base. The
-// instructions are checked first (copies inside the base, sizes adding up
-// to the result's), then the result is written into memory allocated once
-// at its size. go-git's packfile.PatchDelta, used before, grows its buffer
-// from 64 KB by doubling: it allocated 3.4 GB for the 1.6 GB benchmark
+// errBadDelta says a delta's instructions do not rebuild an object from
+// its base.
+var errBadDelta = errors.New("bad delta")
+
+// applyParsed rebuilds the object that d, which parseDelta read (and
+// checked: copies inside the base, sizes adding up to the result's),
+// describes from base, into memory from alloc, taken once at the result's
+// size. go-git's packfile.PatchDelta, used before, grows its buffer from
+// 64 KB by doubling: it allocated 3.4 GB for the 1.6 GB benchmark
 // history, two thirds of everything the scan allocated, and zeroing and
 // faulting in that memory was a sixth of the scan's CPU.
-func applyDelta(base, delta []byte) ([]byte, error) {
-	return applyDeltaWith(base, delta, func(n int) []byte { return make([]byte, n) })
-}
-
-// applyDeltaWith is applyDelta writing the result into memory from alloc.
-func applyDeltaWith(base, delta []byte, alloc func(int) []byte) ([]byte, error) {
-	errBad := errors.New("bad delta")
-	baseSize, target, ops, err := deltaHeader(delta)
-	if err != nil {
-		return nil, err
-	}
-	if baseSize != int64(len(base)) || target > maxDeltaResult {
-		return nil, errBad
-	}
-	w := int64(0)
-	for rest := ops; len(rest) > 0; {
-		op, _, next, ok := nextDeltaOp(rest, len(base))
-		if !ok {
-			return nil, errBad
-		}
-		w += int64(op.n)
-		rest = next
-	}
-	if w != target {
-		return nil, errBad
-	}
-	out := alloc(int(target))
-	at := 0
-	for len(ops) > 0 {
-		op, inserted, next, _ := nextDeltaOp(ops, len(base))
-		if op.copy {
-			at += copy(out[at:], base[op.off:op.off+op.n])
-		} else {
-			at += copy(out[at:], inserted)
-		}
-		ops = next
-	}
-	return out, nil
-}
-
-// applyParsed is applyDelta for a delta that parseDelta read (which
-// checked its instructions), writing the result into memory from alloc.
 func applyParsed(base []byte, d *priorDelta, alloc func(int) []byte) ([]byte, error) {
 	target := 0
 	for _, op := range d.ops {
 		target += op.n
 	}
 	if d.baseSize != len(base) || target > maxDeltaResult {
-		return nil, errors.New("bad delta")
+		return nil, errBadDelta
 	}
 	out := alloc(target)
 	at := 0
