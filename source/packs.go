@@ -26,7 +26,7 @@ import (
 // packed, and moving 1.6 GB of blobs out of `git cat-file` through a pipe
 // cost about twice the CPU that git needs to produce them (the copy into
 // the pipe and out of it). The packs are mapped into memory and their
-// objects inflated and patched here (applyDelta); the pack indexes are
+// objects inflated and patched here (applyParsed); the pack indexes are
 // mapped too and searched in place (go-git's idxfile decodes a whole index
 // into memory first, which for a repository of millions of objects would
 // cost a small --range more than its blobs); the reading order and the
