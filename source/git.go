@@ -211,16 +211,7 @@ var packOrderMin = 1000
 // order.
 func (g *Git) packOrder(ctx context.Context, l *listing, store *objectStore, todo []int32) {
 	if store != nil {
-		// Where each blob lies, kept for the readers (a slice: sorting
-		// through a map of positions took 50-80 ms of a full scan's start).
-		store.blobPos = make([]objectPos, len(l.blobs))
-		for _, i := range todo {
-			p, ok := store.findID(l.blobID(i))
-			if !ok {
-				p = objectPos{len(store.packs), 0} // not in a pack: last
-			}
-			store.blobPos[i] = p
-		}
+		store.locate(l, todo)
 		slices.SortStableFunc(todo, func(a, b int32) int {
 			pa, pb := store.blobPos[a], store.blobPos[b]
 			return cmp.Or(cmp.Compare(pa.pack, pb.pack), cmp.Compare(pa.off, pb.off))
@@ -1076,10 +1067,9 @@ func (g *Git) read(ctx context.Context, l *listing, early *packScreen, yield fun
 		d.state[i] = stateToScan
 	}
 	limit := g.maxSize()
-	// A full history: read what the packs hold in process. (A range reads
-	// a few blobs spread over the packs: two git cat-file were faster
-	// there, with C's zlib, 0.23 s against 0.27 s for 10 commits of the
-	// benchmark history.)
+	// A full history: read what the packs hold in process, in pack order.
+	// Fewer blobs (a range) are read from the packs too, further below,
+	// grouped with the versions they replaced.
 	full := g.Range == "" && !g.Staged && g.Revs == nil && len(todo) >= packOrderMin
 	var store *objectStore
 	switch {
@@ -1178,8 +1168,19 @@ func (g *Git) read(ctx context.Context, l *listing, early *packScreen, yield fun
 			g.readPart(ctx, l, store, todo, limit, hashOnly, got)
 		}
 	} else {
-		if g.Range != "" && len(bases) > 0 && compareByDelta {
-			bases = g.comparedByDelta(ctx, l, d, todo, bases, children)
+		// A range, the index or pushed commits: a few blobs spread over
+		// the packs, read there in process too (see objectStore.sparse),
+		// and through git cat-file what the packs do not hold. On a
+		// 10-commit range of the benchmark history this took 0.29 s of CPU
+		// against 0.31 s through two git cat-file (C's zlib inflates
+		// faster than Go's, but the blobs no longer go through pipes), and
+		// no longer sorts the whole index (sparse).
+		if store = g.openObjectStore(ctx); store != nil {
+			defer store.close()
+			store.sparse = true
+		}
+		if g.Range != "" && len(bases) > 0 && compareByDelta && store != nil {
+			bases = g.comparedByDelta(l, d, store, todo, bases, children)
 		}
 		// Each blob right after the parents it is compared with: they are
 		// versions of one file, so git's delta cache serves the second.
@@ -1198,14 +1199,17 @@ func (g *Git) read(ctx context.Context, l *listing, early *packScreen, yield fun
 			}
 			groups = append(groups, append(grp, i))
 		}
+		if store != nil {
+			store.locate(l, slices.Concat(groups...))
+		}
 		if len(todo) >= parallelReadMin && runtime.NumCPU() > 1 {
 			parts := make([][]int32, gitReaders)
 			for k, grp := range groups {
 				parts[k%gitReaders] = append(parts[k%gitReaders], grp...)
 			}
-			g.readParallel(ctx, l, nil, parts, limit, hashOnly, got)
+			g.readParallel(ctx, l, store, parts, limit, hashOnly, got)
 		} else {
-			g.readAll(ctx, l, slices.Concat(groups...), limit, hashOnly, got)
+			g.readPart(ctx, l, store, slices.Concat(groups...), limit, hashOnly, got)
 		}
 	}
 	if ctx.Err() == nil && !d.stopped {
@@ -1219,12 +1223,7 @@ var compareByDelta = true
 // comparedByDelta returns bases less the versions that need not be read:
 // those the packs store as a delta against their only child (see
 // markCopied), which are made ready at once with that delta.
-func (g *Git) comparedByDelta(ctx context.Context, l *listing, d *delivery, todo, bases []int32, children []int32) []int32 {
-	store := g.openObjectStore(ctx)
-	if store == nil {
-		return bases
-	}
-	defer store.close()
+func (g *Git) comparedByDelta(l *listing, d *delivery, store *objectStore, todo, bases []int32, children []int32) []int32 {
 	only := make(map[int32]int32, len(bases)) // base -> its only child
 	for _, i := range todo {
 		d.diff.onlyParents(i, func(p int32) {
@@ -1861,15 +1860,16 @@ func (d *delivery) send(c leak.Chunk, err error) bool {
 }
 
 // parallelReadMin is the number of blobs from which a scan that does not
-// read in pack order (a --range, say) reads them through two git cat-file
-// processes: one git inflating blobs was the slowest stage of a 10-commit
-// range on the benchmark repository (1,098 blobs, 34.6 MB: 135 ms for one
+// read in pack order (a --range, say) reads them with two readers: one
+// git cat-file inflating blobs was the slowest stage of a 10-commit range
+// on the benchmark repository (1,098 blobs, 34.6 MB: 135 ms for one
 // cat-file, 88 ms for two on half the blobs each). A full-history scan
 // splits the pack order in two contiguous halves instead.
 var parallelReadMin = 256
 
-// gitReaders is the number of git cat-file processes of a parallel read
-// (three or four were no faster than two on a 2-CPU machine).
+// gitReaders is the number of readers (of the packs, or git cat-file
+// processes) of a parallel read (three or four were no faster than two on
+// a 2-CPU machine).
 const gitReaders = 2
 
 // readParallel reads lists of blobs in parallel (see readPart), and hands

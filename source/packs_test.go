@@ -85,10 +85,16 @@ func packedRepo(t *testing.T, repack ...string) (*testRepo, string) {
 // at any depth, OFS_DELTA and REF_DELTA), says "large" and "binary" as
 // readObject does, and leaves loose objects to git.
 func TestPackReaderMatchesGit(t *testing.T) {
-	for _, repack := range [][]string{
-		{"repack", "-adq", "--depth=50"},                            // OFS_DELTA
-		{"-c", "repack.useDeltaBaseOffset=false", "repack", "-adq"}, // REF_DELTA
+	for _, c := range []struct {
+		repack []string
+		sparse bool
+	}{
+		{[]string{"repack", "-adq", "--depth=50"}, false},                            // OFS_DELTA
+		{[]string{"-c", "repack.useDeltaBaseOffset=false", "repack", "-adq"}, false}, // REF_DELTA
+		{[]string{"repack", "-adq", "--depth=50"}, true},
+		{[]string{"-c", "repack.useDeltaBaseOffset=false", "repack", "-adq"}, true},
 	} {
+		repack := c.repack
 		r, loose := packedRepo(t, repack...)
 		g := &Git{Dir: r.dir}
 		store := g.openObjectStore(t.Context())
@@ -96,6 +102,7 @@ func TestPackReaderMatchesGit(t *testing.T) {
 			t.Fatal("no object store")
 		}
 		defer store.close()
+		store.sparse = c.sparse
 		rd := store.reader()
 		const limit = 32 << 10
 		ids := strings.Fields(r.git("rev-list", "--objects", "--all", "--no-object-names"))
@@ -148,6 +155,9 @@ func TestPackReaderMatchesGit(t *testing.T) {
 		if blobs < 40 || deltas < 20 {
 			t.Fatalf("%v: %d blobs compared, %d deltas in the pack: the test repository is too small", repack, blobs, deltas)
 		}
+		if c.sparse && store.packs[0].entries != nil {
+			t.Errorf("%v: a sparse store sorted the pack's entries", repack)
+		}
 	}
 }
 
@@ -171,14 +181,21 @@ func TestPackReaderAlternates(t *testing.T) {
 
 // A damaged pack never panics and never yields wrong content: each read
 // either gives git's content or says to ask git. Bytes of the pack are
-// overwritten at random, many times.
+// overwritten at random, many times. A sparse store (a range's) checks
+// entries through their zlib streams instead of their CRCs.
 func TestPackReaderCorruptPack(t *testing.T) {
+	t.Run("checked", func(t *testing.T) { testPackReaderCorruptPack(t, false) })
+	t.Run("sparse", func(t *testing.T) { testPackReaderCorruptPack(t, true) })
+}
+
+func testPackReaderCorruptPack(t *testing.T, sparse bool) {
 	r, _ := packedRepo(t)
 	store := (&Git{Dir: r.dir}).openObjectStore(t.Context())
 	if store == nil {
 		t.Fatal("no object store")
 	}
 	defer store.close()
+	store.sparse = sparse
 	ids := strings.Fields(r.git("rev-list", "--objects", "--all", "--no-object-names"))
 	want := map[string]string{}
 	for _, id := range ids {
@@ -250,6 +267,19 @@ func TestGitCorruptPackReported(t *testing.T) {
 	}
 	if len(got.blobs) < len(clean.blobs)-2 {
 		t.Errorf("%d blobs scanned of %d", len(got.blobs), len(clean.blobs))
+	}
+	// A range that added it reads it from the packs too (sparse), and
+	// reports it the same way.
+	g := &Git{Dir: r.dir, MaxFileSize: 1 << 20, Range: "HEAD~2..HEAD"}
+	got = scanGit(t, g)
+	if got.fatal != nil || len(got.errs) != 1 || !strings.Contains(got.errs[0].Error(), big) {
+		t.Fatalf("range: errors %v (fatal %v), want one naming %s", got.errs, got.fatal, big)
+	}
+	if g.GitStats().Packed == 0 {
+		t.Error("range: nothing was read from the packs")
+	}
+	if len(got.blobs) != 1 { // loose.txt (bin.dat is binary)
+		t.Errorf("range: %d blobs scanned, want 1", len(got.blobs))
 	}
 }
 
@@ -686,8 +716,11 @@ func TestGitRangeComparedByDelta(t *testing.T) {
 	compareByDelta = true
 	g := &Git{Dir: r.dir, Range: base + "..HEAD"}
 	got := scanGit(t, g)
-	if g.GitStats().Packed != 1 {
-		t.Fatalf("%d versions compared through their delta, want 1", g.GitStats().Packed)
+	if n := g.gc.throughDelta.Load(); n != 1 {
+		t.Fatalf("%d versions compared through their delta, want 1", n)
+	}
+	if n := g.GitStats().Packed; n != 2 {
+		t.Fatalf("%d blobs read from the packs, want 2: the new version, and the old one through its delta", n)
 	}
 	b := got.byContent(t, strings.Join(lines, "\n")+"\n")
 	for i, k := range b.Kept {
