@@ -373,9 +373,10 @@ type packReader struct {
 	// hits, when set (the screen's readers), finds the window keywords of
 	// each blob read or rebuilt (see screen.go).
 	hits *hitFinder
-	// bufs, when set (the screen's readers), recycles the memory of the
-	// objects the reader no longer holds (see recycle.go); ops is the
-	// memory of the instructions of the last delta parsed.
+	// bufs, when set (the screen's readers, and sparse ones), recycles
+	// the memory of the objects the reader no longer holds (see
+	// recycle.go); ops is the memory of the instructions of the last
+	// delta parsed.
 	bufs *recycler
 	ops  []deltaOp
 }
@@ -387,12 +388,16 @@ type cachedObject struct {
 	// (packReader.hits); hitsOK is false when they were not looked for.
 	hits   []windowHit
 	hitsOK bool
+	// returned says a sparse reader returned the object: its caller
+	// keeps it (in chunks), so its memory is never recycled.
+	returned bool
 }
 
 func (s *objectStore) reader() *packReader {
 	r := &packReader{s: s, cache: map[objectPos]cachedObject{}, cacheSize: baseCacheSize}
 	if s.sparse {
 		r.cacheSize = sparseCacheSize
+		r.bufs = &recycler{} // never the memory of what it returns
 	}
 	return r
 }
@@ -455,6 +460,10 @@ func (r *packReader) object(pos objectPos, limit int64, depth int) (typ int, dat
 	if c, ok := r.cache[pos]; ok {
 		if depth == 0 {
 			r.lastHits, r.lastHitsOK = c.hits, c.hitsOK
+			if r.s.sparse && !c.returned {
+				c.returned = true
+				r.cache[pos] = c
+			}
 		}
 		return c.typ, c.data, int64(len(c.data)), nil
 	}
@@ -552,14 +561,30 @@ func (r *packReader) object(pos objectPos, limit int64, depth int) (typ int, dat
 			}
 			hitsOK = true
 		}
-		r.bufs.release(delta)
+		_, cached := r.cache[base]
+		if depth > 0 {
+			// Only this object is built from the delta, and from the base
+			// unless cached: their memory serves the next level up (a
+			// chain of deltas is rebuilt in two buffers, not one each).
+			r.bufs.reuseNow(delta)
+			if !cached {
+				r.bufs.reuseNow(bdata)
+			}
+		} else {
+			// The caller may read them (lastDelta, lastBaseData) until
+			// it asks for the next object.
+			r.bufs.release(delta)
+			if !cached {
+				r.bufs.release(bdata)
+			}
+		}
 	default:
 		return 0, nil, 0, fmt.Errorf("object type %d", typ)
 	}
 	if depth == 0 {
 		r.lastHits, r.lastHitsOK = hits, hitsOK
 	}
-	r.keep(pos, cachedObject{typ: typ, data: data, hits: hits, hitsOK: hitsOK})
+	r.keep(pos, cachedObject{typ: typ, data: data, hits: hits, hitsOK: hitsOK, returned: depth == 0 && r.s.sparse}, depth)
 	return typ, data, int64(len(data)), nil
 }
 
@@ -571,12 +596,16 @@ func (r *packReader) keepHits(pos objectPos, hits []windowHit) {
 	}
 }
 
-// keep caches an inflated object as a possible delta base, dropping the
-// oldest past cacheSize. Cached contents are shared with the chunks
-// they are yielded in: nothing writes to a chunk's Data.
-func (r *packReader) keep(pos objectPos, c cachedObject) {
+// keep caches an inflated object read at depth in a chain of deltas as a
+// possible delta base, dropping the oldest past cacheSize. Cached contents
+// are shared with the chunks they are yielded in: nothing writes to a
+// chunk's Data. An object too large to cache is released, unless
+// returned or read as a base (the object built from it releases it).
+func (r *packReader) keep(pos objectPos, c cachedObject, depth int) {
 	if len(c.data) > r.cacheSize/4 {
-		r.bufs.release(c.data)
+		if !c.returned && depth == 0 {
+			r.bufs.release(c.data)
+		}
 		return
 	}
 	r.cache[pos] = c
@@ -586,7 +615,9 @@ func (r *packReader) keep(pos objectPos, c cachedObject) {
 		old := r.fifo[0]
 		r.fifo = r.fifo[1:]
 		r.size -= old.size
-		r.bufs.release(r.cache[old.pos].data)
+		if c := r.cache[old.pos]; !c.returned {
+			r.bufs.release(c.data)
+		}
 		delete(r.cache, old.pos)
 	}
 }

@@ -15,10 +15,15 @@ import (
 // size is written into it. Nothing reads a recycled object's old bytes:
 // inflating and applying a delta write every byte of the result.
 //
-// Only the screen's readers recycle: what they return is screened before
-// they are asked for the next object, and nothing keeps it. The objects a
-// git scan's other readers return are shared with the chunks the detector
-// scans later.
+// The screen's readers recycle everything: what they return is screened
+// before they are asked for the next object, and nothing keeps it. A
+// sparse reader's (a range's) objects are shared with the chunks the
+// detector scans later: it recycles only what it never returned (marked
+// in its cache), that is the deltas and the versions it rebuilds on the
+// way to the one asked for. Those are recycled at once, as the next
+// version up a chain of deltas is built from them: a chain is rebuilt in
+// two buffers. The readers of a full history that is not screened
+// recycle nothing.
 type recycler struct {
 	free [][]byte // by capacity, smallest first
 	held int      // bytes in free
@@ -63,7 +68,7 @@ func (r *packReader) alloc(n int) []byte {
 	}
 	if n >= minStolen {
 		for k, e := range r.fifo {
-			if !fits(e.size, n) || slices.Contains(c.using, e.pos) {
+			if !fits(e.size, n) || slices.Contains(c.using, e.pos) || r.cache[e.pos].returned {
 				continue
 			}
 			b := r.cache[e.pos].data
@@ -93,25 +98,45 @@ func (c *recycler) release(b []byte) {
 	c.pending = append(c.pending, b)
 }
 
+// reuseNow takes back b, which nothing reads any more, for alloc's next
+// call.
+func (c *recycler) reuseNow(b []byte) {
+	if c == nil || cap(b) < minRecycled {
+		return
+	}
+	c.put(b)
+	c.trim()
+}
+
+// put adds b to the free buffers.
+func (c *recycler) put(b []byte) {
+	j, _ := slices.BinarySearchFunc(c.free, cap(b), func(b []byte, n int) int { return cmp.Compare(cap(b), n) })
+	c.free = slices.Insert(c.free, j, b[:0])
+	c.held += cap(b)
+}
+
+// trim drops the largest free buffers past maxRecycledBytes (kept, a few
+// large ones left no room for the many sizes the next objects need).
+func (c *recycler) trim() {
+	for c.held > maxRecycledBytes {
+		c.held -= cap(c.free[len(c.free)-1])
+		c.free[len(c.free)-1] = nil
+		c.free = c.free[:len(c.free)-1]
+	}
+}
+
 // reuse makes the buffers released so far available to alloc: the caller
 // is done with the objects read before. Past maxRecycledBytes the largest
-// free buffers are dropped (kept, a few large ones left no room for the
-// many sizes the next objects need).
+// free buffers are dropped (trim).
 func (c *recycler) reuse() {
 	if c == nil {
 		return
 	}
 	for i, b := range c.pending {
 		c.pending[i] = nil
-		j, _ := slices.BinarySearchFunc(c.free, cap(b), func(b []byte, n int) int { return cmp.Compare(cap(b), n) })
-		c.free = slices.Insert(c.free, j, b[:0])
-		c.held += cap(b)
+		c.put(b)
 	}
 	c.pending = c.pending[:0]
 	c.using = c.using[:0]
-	for c.held > maxRecycledBytes {
-		c.held -= cap(c.free[len(c.free)-1])
-		c.free[len(c.free)-1] = nil
-		c.free = c.free[:len(c.free)-1]
-	}
+	c.trim()
 }
