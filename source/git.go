@@ -1180,7 +1180,18 @@ func (g *Git) read(ctx context.Context, l *listing, early *packScreen, yield fun
 			store.sparse = true
 		}
 		if g.Range != "" && len(bases) > 0 && compareByDelta && store != nil {
-			bases = g.comparedByDelta(l, d, store, todo, bases, children)
+			// A version the packs store as a delta against its only
+			// child need not be read: the readers publish that delta
+			// (deltaAgainst), and the child is compared with it through
+			// it (markCopied).
+			store.onlyChild = map[int32]int32{}
+			for _, c := range todo {
+				diff.onlyParents(c, func(p int32) {
+					if children[p] == 1 && d.state[p] != stateToScan {
+						store.onlyChild[p] = c
+					}
+				})
+			}
 		}
 		// Each blob right after the parents it is compared with: they are
 		// versions of one file, so git's delta cache serves the second.
@@ -1217,46 +1228,9 @@ func (g *Git) read(ctx context.Context, l *listing, early *packScreen, yield fun
 	}
 }
 
-// compareByDelta turns comparedByDelta on (tests compare with it off).
+// compareByDelta turns comparing through deltas on (tests compare with it
+// off).
 var compareByDelta = true
-
-// comparedByDelta returns bases less the versions that need not be read:
-// those the packs store as a delta against their only child (see
-// markCopied), which are made ready at once with that delta.
-func (g *Git) comparedByDelta(l *listing, d *delivery, store *objectStore, todo, bases []int32, children []int32) []int32 {
-	only := make(map[int32]int32, len(bases)) // base -> its only child
-	for _, i := range todo {
-		d.diff.onlyParents(i, func(p int32) {
-			if children[p] == 1 && d.state[p] != stateToScan {
-				only[p] = i
-			}
-		})
-	}
-	r := store.reader()
-	kept := bases[:0]
-	for _, p := range bases {
-		c, ok := only[p]
-		if ok {
-			var pd *priorDelta
-			ppos, ok1 := store.findID(l.blobID(p))
-			cpos, ok2 := store.findID(l.blobID(c))
-			if ok = ok1 && ok2; ok {
-				pd, ok = r.deltaAgainst(ppos, cpos)
-			}
-			if ok {
-				d.lines[p].delta = pd
-				d.lines[p].fill(&lineHashes{})
-				d.state[p] = stateLines
-				g.gc.packed.Add(1)
-				g.gc.throughDelta.Add(1)
-			}
-		}
-		if !ok {
-			kept = append(kept, p)
-		}
-	}
-	return kept
-}
 
 func abs(x int) int { return max(x, -x) }
 
@@ -1919,6 +1893,16 @@ func (g *Git) readPart(ctx context.Context, l *listing, store *objectStore, todo
 		for _, i := range todo {
 			if ctx.Err() != nil {
 				return
+			}
+			if c, ok := store.onlyChild[i]; ok && store.sparse {
+				// Not read if stored as a delta against its child.
+				if pd, ok := r.deltaAgainst(store.blobPos[i], store.blobPos[c]); ok {
+					g.gc.packed.Add(1)
+					if !got(blobRead{i: i, delta: pd}) {
+						return
+					}
+					continue
+				}
 			}
 			data, size, status, ok := r.readBlobAt(store.blobPos[i], limit)
 			if !ok {

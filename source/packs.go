@@ -40,7 +40,9 @@ import (
 type objectStore struct {
 	packs []*packFile
 	// onlyChild maps a blob (index in the listing) to the only blob compared
-	// with it, for a full-history scan that compares through deltas.
+	// with it, when compared through deltas: in a full history, read from
+	// a delta against that child; in a range, not read at all when so
+	// stored (deltaAgainst).
 	onlyChild map[int32]int32
 	// blobPos is where each blob to read lies (by index in the listing;
 	// past the last pack: in none), from locate.
