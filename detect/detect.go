@@ -79,7 +79,7 @@ type lazyCheck struct {
 	check  runCheck
 	start  startSet       // for rules without an Anchor
 	prefix *regexp.Regexp // newPrefixRegex, or nil
-	shape  shapeCheck     // for rules with an Anchor
+	shape  shapeCheck     // for rules with an Anchor, or a start set
 }
 
 // mayMatchAt reports whether the rule's anchored regex may match b: its
@@ -103,9 +103,8 @@ func (d *Detector) prefilter(ri int) *lazyCheck {
 			c.start = newStartSet(r.Regex)
 		}
 		if r.Anchor != "" || c.start.anchored != nil {
+			// Both try the regex anchored where a match may start.
 			c.prefix = newPrefixRegex(r.Regex)
-		}
-		if r.Anchor != "" {
 			c.shape = newShapeCheck(r.Regex)
 		}
 	})
@@ -443,7 +442,7 @@ func (d *Detector) runWindows(data []byte, wins []window, path *pathRules) []can
 		re := r.Compiled()
 		var ms [][]int
 		if pf.start.anchored != nil {
-			ms = pf.start.findAll(re, seg, pf.prefix)
+			ms = pf.start.findAll(re, seg, pf.mayMatchAt)
 		} else {
 			ms = re.FindAllSubmatchIndex(seg, -1)
 		}

@@ -382,8 +382,9 @@ func firstBytes(re *syntax.Regexp, set *[256]bool) (nullable, ok bool) {
 // findAll returns what re.FindAllSubmatchIndex(seg, -1) returns for the
 // regex the set was derived from: it steps through seg a character at a
 // time, as the regexp engine does, and tries the anchored regex where a
-// match can start (if prefix, the rule's prefix regex, matches there).
-func (s *startSet) findAll(re *regexp.Regexp, seg []byte, prefix *regexp.Regexp) [][]int {
+// match can start, if mayMatch (a necessary condition for the anchored
+// regex: the rule's shape check and prefix regex) holds there.
+func (s *startSet) findAll(re *regexp.Regexp, seg []byte, mayMatch func([]byte) bool) [][]int {
 	var out [][]int
 	tries := 0
 	for pos := 0; pos < len(seg); {
@@ -399,7 +400,7 @@ func (s *startSet) findAll(re *regexp.Regexp, seg []byte, prefix *regexp.Regexp)
 		if tries++; tries > maxStartTries {
 			return re.FindAllSubmatchIndex(seg, -1)
 		}
-		if prefix != nil && !prefix.Match(seg[pos:]) || !s.anchored.Match(seg[pos:]) {
+		if !mayMatch(seg[pos:]) || !s.anchored.Match(seg[pos:]) {
 			pos += width
 			continue
 		}

@@ -182,9 +182,10 @@ func TestStartSetFindsTheSameMatches(t *testing.T) {
 			// Cut mid-character and behind a word byte.
 			inputs = append(inputs, append([]byte("\xa9x"), e...), append([]byte("é_"), e...))
 		}
-		re, prefix := r.Compiled(), newPrefixRegex(r.Regex)
+		re := r.Compiled()
+		c := &lazyCheck{prefix: newPrefixRegex(r.Regex), shape: newShapeCheck(r.Regex)}
 		for _, in := range inputs {
-			got, want := s.findAll(re, in, prefix), re.FindAllSubmatchIndex(in, -1)
+			got, want := s.findAll(re, in, c.mayMatchAt), re.FindAllSubmatchIndex(in, -1)
 			matched += len(want)
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("%s over %q: %v, want %v", r.ID, in, got, want)
@@ -324,7 +325,12 @@ func TestShapeCheckNecessary(t *testing.T) {
 	random := bytes.Split(randomText(1<<15), []byte("\n"))
 	checked, matched, rejected, most := 0, 0, 0, 0
 	for _, r := range set.Rules {
+		// Rules tried anchored: with an Anchor, or with a start set.
+		anchored := r.AnchoredRegex()
 		if r.Anchor == "" {
+			anchored = newStartSet(r.Regex).anchored
+		}
+		if anchored == nil {
 			continue
 		}
 		s := newShapeCheck(r.Regex)
@@ -341,7 +347,6 @@ func TestShapeCheckNecessary(t *testing.T) {
 			inputs = append(inputs, bytes.ReplaceAll(bytes.ReplaceAll([]byte(e), []byte("k"), []byte("\u212a")), []byte("s"), []byte("ſ")))
 			inputs = append(inputs, append([]byte("\xa9x"), e...), append([]byte("é_\xff"), e...))
 		}
-		anchored := r.AnchoredRegex()
 		for _, in := range inputs {
 			for i := range len(in) + 1 {
 				checked++
