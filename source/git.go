@@ -108,6 +108,68 @@ type Git struct {
 	mu        sync.Mutex
 	notes     []string
 	skipMu    sync.Mutex
+	// pending is the listing StartListing began, for Chunks.
+	pending *pendingListing
+}
+
+// pendingListing is what StartListing finds, once done is closed.
+type pendingListing struct {
+	done    chan struct{}
+	cancel  context.CancelFunc
+	info    string // rev-parse's answer
+	infoErr error
+	l       *listing
+	err     error
+}
+
+// sparse says the scan reads few blobs: a range, the index or pushed
+// commits (not a full history).
+func (g *Git) sparse() bool { return g.Range != "" || g.Staged || g.Revs != nil }
+
+// StartListing begins in the background what Chunks does first for a
+// range, the index or pushed commits: asking git about the repository and
+// listing what to read. Chunks, called next with ctx or a context that
+// ctx outlives, takes the result. The command line calls it before it
+// loads the rules, so that git works meanwhile (about 5 ms of a 10-commit
+// range's 170 ms on the benchmark history). StopListing ends it when
+// Chunks will not be called. It does nothing for a full history, whose
+// listing runs beside the screen of the packs (which needs the rules).
+func (g *Git) StartListing(ctx context.Context) {
+	if g.pending != nil || !g.sparse() {
+		return
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	p := &pendingListing{done: make(chan struct{}), cancel: cancel}
+	g.pending = p
+	go func() {
+		defer close(p.done)
+		p.info, p.infoErr, p.l, p.err = g.listSparse(ctx)
+	}()
+}
+
+// StopListing ends what StartListing began, if Chunks did not take it.
+func (g *Git) StopListing() {
+	if p := g.pending; p != nil {
+		p.cancel()
+		<-p.done
+		g.pending = nil
+	}
+}
+
+// repoInfo asks git whether the history is shallow, and where the
+// repository and its objects are.
+func (g *Git) repoInfo(ctx context.Context) (string, error) {
+	return g.output(ctx, "rev-parse", "--is-shallow-repository", "--git-dir", "--git-path", "objects")
+}
+
+// listSparse runs repoInfo beside the listing of a range, the index or
+// pushed commits: neither needs the other.
+func (g *Git) listSparse(ctx context.Context) (info string, infoErr error, l *listing, err error) {
+	var wg sync.WaitGroup
+	wg.Go(func() { info, infoErr = g.repoInfo(ctx) })
+	l, err = g.list(ctx)
+	wg.Wait()
+	return info, infoErr, l, err
 }
 
 // GitStats counts what a Git source found besides what Stats says.
@@ -317,12 +379,31 @@ func (g *Git) Chunks(ctx context.Context) iter.Seq2[leak.Chunk, error] {
 			yield(leak.Chunk{}, fmt.Errorf("source git: %w: %w", err, ErrFatal))
 			return
 		}
-		info, err := g.output(ctx, "rev-parse", "--is-shallow-repository", "--git-dir", "--git-path", "objects")
+		var (
+			info    string
+			infoErr error
+			l       *listing
+			lerr    error
+		)
+		switch p := g.pending; {
+		case p != nil:
+			defer g.StopListing()
+			select {
+			case <-p.done:
+			case <-ctx.Done():
+				return
+			}
+			info, infoErr, l, lerr = p.info, p.infoErr, p.l, p.err
+		case g.sparse():
+			info, infoErr, l, lerr = g.listSparse(ctx)
+		default:
+			info, infoErr = g.repoInfo(ctx) // listed below, beside the screen
+		}
 		if ctx.Err() != nil {
 			return
 		}
-		if err != nil {
-			yield(leak.Chunk{}, fmt.Errorf("source git: %s is not a git repository: %w: %w", g.Dir, err, ErrFatal))
+		if infoErr != nil {
+			yield(leak.Chunk{}, fmt.Errorf("source git: %s is not a git repository: %w: %w", g.Dir, infoErr, ErrFatal))
 			return
 		}
 		if lines := strings.Split(info, "\n"); len(lines) == 3 {
@@ -345,11 +426,13 @@ func (g *Git) Chunks(ctx context.Context) iter.Seq2[leak.Chunk, error] {
 				}()
 			}
 		}
-		l, err := g.list(ctx)
+		if l == nil {
+			l, lerr = g.list(ctx)
+		}
 		if ctx.Err() != nil {
 			return
 		}
-		if err != nil {
+		if err := lerr; err != nil {
 			if errors.Is(err, ErrFatal) || len(l.commits) == 0 && !g.Staged {
 				if !errors.Is(err, ErrFatal) {
 					err = fmt.Errorf("%w: %w", err, ErrFatal)

@@ -684,6 +684,59 @@ func TestGitRange(t *testing.T) {
 	}
 }
 
+// A listing begun before Chunks (StartListing) gives what Chunks finds
+// itself: for a range, the index, a bad range and a directory that is not
+// a repository. One stopped before Chunks leaves Chunks to list.
+func TestGitStartListing(t *testing.T) {
+	t.Parallel()
+	r := newTestRepo(t)
+	r.write("a.txt", "base\n")
+	base := r.commit("base")
+	r.write("a.txt", "base\nadded\n")
+	r.write("b.txt", "new file\n")
+	r.commit("more")
+	r.write("c.txt", "staged\n")
+	r.git("add", "c.txt")
+	notRepo := t.TempDir()
+	for _, g := range []func() *Git{
+		func() *Git { return &Git{Dir: r.dir, Range: base + "..HEAD"} },
+		func() *Git { return &Git{Dir: r.dir, Staged: true} },
+		func() *Git { return &Git{Dir: r.dir, Range: "nosuchref..HEAD"} },
+		func() *Git { return &Git{Dir: notRepo, Range: "a..b"} },
+	} {
+		want := scanGit(t, g())
+		early := g()
+		early.StartListing(t.Context())
+		if early.pending == nil {
+			t.Fatal("nothing started")
+		}
+		got := scanGit(t, early)
+		if early.pending != nil {
+			t.Error("the listing begun is still pending after Chunks")
+		}
+		stopped := g()
+		stopped.StartListing(t.Context())
+		stopped.StopListing()
+		again := scanGit(t, stopped)
+		for _, res := range []gitResult{got, again} {
+			if diff := cmp.Diff(want.contents(), res.contents()); diff != "" {
+				t.Errorf("%s %v: blobs (-Chunks alone +begun before):\n%s", g().Range, g().Staged, diff)
+			}
+			if (want.fatal == nil) != (res.fatal == nil) || want.fatal != nil && want.fatal.Error() != res.fatal.Error() {
+				t.Errorf("%s %v: fatal %v, want %v", g().Range, g().Staged, res.fatal, want.fatal)
+			}
+		}
+		if g().Range == base+"..HEAD" && len(want.contents()) != 2 || g().Staged && len(want.contents()) != 1 {
+			t.Errorf("%s %v: %d blobs", g().Range, g().Staged, len(want.contents()))
+		}
+	}
+	full := &Git{Dir: r.dir}
+	full.StartListing(t.Context())
+	if full.pending != nil {
+		t.Error("a full history's listing was begun before the rules")
+	}
+}
+
 func TestGitStaged(t *testing.T) {
 	t.Parallel()
 	r := newTestRepo(t)

@@ -97,7 +97,7 @@ func (e *env) runBaselineCreate(ctx context.Context, path string, f *scanFlags) 
 	if f.output == "" {
 		return usageError("baseline create: -o FILE is required (\"-\" for standard output)")
 	}
-	ps, err := e.prepareScan(path, f)
+	ps, err := e.prepareScan(ctx, path, f)
 	if err != nil {
 		return err
 	}

@@ -240,7 +240,7 @@ func (e *env) scanPath(ctx context.Context, path string, f *scanFlags) (*scan.Re
 	if (f.apply || f.auditLog != "" || f.remediateState != "") && !f.remediate {
 		return nil, usageError("--apply, --audit-log and --state go with --remediate")
 	}
-	ps, err := e.prepareScan(path, f)
+	ps, err := e.prepareScan(ctx, path, f)
 	if err != nil {
 		return nil, err
 	}

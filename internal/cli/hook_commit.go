@@ -80,7 +80,7 @@ func (e *env) runPreCommit(ctx context.Context, f *scanFlags) error {
 			f.baseline = p
 		}
 	}
-	ps, err := e.prepareScan(top, f)
+	ps, err := e.prepareScan(ctx, top, f)
 	if err != nil {
 		return err
 	}

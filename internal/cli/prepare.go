@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -25,7 +26,7 @@ type preparedScan struct {
 // detector and the suppressions (.leakgateignore at the root, --baseline).
 // scan, hook pre-commit and baseline create share it, so that they find
 // the same things. It leaves progress and --verify to the caller.
-func (e *env) prepareScan(path string, f *scanFlags) (*preparedScan, error) {
+func (e *env) prepareScan(ctx context.Context, path string, f *scanFlags) (_ *preparedScan, err error) {
 	stdinScan := path == "-"
 	root := path
 	if stdinScan {
@@ -55,6 +56,17 @@ func (e *env) prepareScan(path string, f *scanFlags) (*preparedScan, error) {
 	if err != nil {
 		return nil, err
 	}
+	var gitSrc *source.Git
+	if useGit && !stdinScan {
+		// git lists a range or the index while the rules load.
+		gitSrc = gitSource(path, f)
+		gitSrc.StartListing(ctx)
+		defer func() {
+			if err != nil {
+				gitSrc.StopListing()
+			}
+		}()
+	}
 	if !useGit && !stdinScan && !f.noGit && root == path { // a directory
 		if top := source.EnclosingWorkTree(path); top != "" {
 			fmt.Fprintf(e.stderr, "leakgate: note: %s is inside the git work tree %s: its files on disk are scanned, not history (scan %s for the history)\n", path, top, top)
@@ -80,7 +92,7 @@ func (e *env) prepareScan(path string, f *scanFlags) (*preparedScan, error) {
 	case stdinScan:
 		src = &source.Reader{R: e.stdin, Name: "<stdin>"}
 	case useGit:
-		ps.git = gitSource(path, f)
+		ps.git = gitSrc
 		if ps.cache, err = e.openCache(ps.git, f, set); err != nil {
 			return nil, &exitError{code: scan.ExitIncomplete, err: err}
 		}
