@@ -460,6 +460,11 @@ func (r *packReader) readBlobAt(pos objectPos, limit int64) (data []byte, size i
 // inflated: errPackSkip, with its type and size.
 func (r *packReader) object(pos objectPos, limit int64, depth int) (typ int, data []byte, size int64, err error) {
 	if c, ok := r.cache[pos]; ok {
+		if depth == 0 && limit > 0 && (c.typ != objBlob || int64(len(c.data)) > limit) {
+			// Cached as a delta base, which has no limit: skipped as
+			// when read first.
+			return c.typ, nil, int64(len(c.data)), errPackSkip
+		}
 		if depth == 0 {
 			r.lastHits, r.lastHitsOK = c.hits, c.hitsOK
 			if r.s.sparse && !c.returned {
@@ -494,6 +499,11 @@ func (r *packReader) object(pos objectPos, limit int64, depth int) (typ int, dat
 	switch typ {
 	case objCommit, objTree, objBlob, objTag:
 		if limit > 0 && (typ != objBlob || size > limit) {
+			if check.how != checkedBefore {
+				// The header says so, and nothing checked it yet (the
+				// stream is not inflated): git decides.
+				return 0, nil, 0, errUnchecked
+			}
 			return typ, nil, size, errPackSkip
 		}
 		data, err = r.inflate(p.data, at, size, check)
@@ -711,6 +721,9 @@ var (
 	// in its header, or fails its Adler-32.
 	errBadStream = errors.New("zlib stream does not end at its size, or fails its checksum")
 	errBadCRC    = errors.New("entry does not match its CRC")
+	// errUnchecked is an entry whose header would skip it (too large, not
+	// a blob) in a sparse store, which checks entries only once inflated.
+	errUnchecked = errors.New("entry header not checked")
 )
 
 // zlibHeader reports whether cmf and flg start a zlib stream of deflate

@@ -283,6 +283,85 @@ func TestGitCorruptPackReported(t *testing.T) {
 	}
 }
 
+// A blob over the size limit is skipped even when the reader first
+// rebuilt it as a delta base (which has no limit) and cached it: here the
+// version before it is stored as a delta against it and read first, as a
+// range reads a replaced version before the blob that replaced it.
+func TestPackReaderLimitAfterCache(t *testing.T) {
+	r := newTestRepo(t)
+	small := strings.Repeat("some ordinary configuration line\n", 60)
+	big := small + strings.Repeat("one more line, now over the limit\n", 10)
+	r.write("f.txt", small)
+	r.commit("small")
+	r.write("f.txt", big)
+	r.commit("big")
+	r.git("repack", "-adq")
+	for _, sparse := range []bool{false, true} {
+		store := (&Git{Dir: r.dir}).openObjectStore(t.Context())
+		if store == nil {
+			t.Fatal("no object store")
+		}
+		store.sparse = sparse
+		rd := store.reader()
+		oldPos, _ := store.find(r.blob(small))
+		bigPos, _ := store.find(r.blob(big))
+		if _, ok := rd.deltaAgainst(oldPos, bigPos); !ok {
+			store.close()
+			t.Skip("git did not store the old version as a delta against the new one")
+		}
+		if data, _, status, ok := rd.readBlobAt(oldPos, int64(len(small))+1); !ok || status != "" || string(data) != small {
+			t.Fatalf("sparse %v: old version: ok %v status %q", sparse, ok, status)
+		}
+		if _, ok := rd.cache[bigPos]; !ok {
+			t.Fatalf("sparse %v: the new version, the old one's base, is not cached", sparse)
+		}
+		_, size, status, ok := rd.readBlobAt(bigPos, int64(len(small))+1)
+		if !ok || status != "large" || size != int64(len(big)) {
+			t.Errorf("sparse %v: blob over the limit after it was cached: ok %v status %q size %d", sparse, ok, status, size)
+		}
+		store.close()
+	}
+}
+
+// A range (a sparse store) reads an entry's header before anything
+// checks it: a damaged size that would make a blob "too large" sends the
+// blob to git, which reports it, instead of skipping it.
+func TestGitRangeDamagedHeaderReported(t *testing.T) {
+	r := newTestRepo(t)
+	r.write("a.txt", "first\n")
+	r.commit("one")
+	content := strings.Repeat("a blob whose header is damaged\n", 40)
+	r.write("b.txt", content)
+	r.commit("two")
+	r.git("repack", "-adq")
+	id := r.blob(content)
+	store := (&Git{Dir: r.dir}).openObjectStore(t.Context())
+	pos, ok := store.find(id)
+	path := store.packs[pos.pack].path
+	pack := bytes.Clone(store.packs[pos.pack].data)
+	store.close()
+	if !ok {
+		t.Fatal("blob not packed")
+	}
+	typ, size, _, err := entryHeader(pack, pos.off)
+	if err != nil || typ != objBlob || size != int64(len(content)) || pack[pos.off]&0x80 == 0 || pack[pos.off+1]&0x7f == 0x7f {
+		t.Fatalf("entry: type %d size %d err %v: not a whole blob with a two-byte size", typ, size, err)
+	}
+	pack[pos.off+1]++ // 16 bytes more
+	os.Chmod(path, 0o644)
+	if err := os.WriteFile(path, pack, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g := &Git{Dir: r.dir, Range: "HEAD~1..HEAD", MaxFileSize: int64(len(content)) + 8}
+	got := scanGit(t, g)
+	if got.fatal != nil || len(got.errs) != 1 || !strings.Contains(got.errs[0].Error(), id) {
+		t.Fatalf("errors %v (fatal %v), want one naming %s", got.errs, got.fatal, id)
+	}
+	if st := g.Stats(); st.TooLarge != 0 {
+		t.Errorf("%d blobs skipped as too large", st.TooLarge)
+	}
+}
+
 // A linked work tree reads the packs of the repository it belongs to; a
 // SHA-256 repository is left to git cat-file.
 func TestPackStoreWorktreeAndObjectFormat(t *testing.T) {
