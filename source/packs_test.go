@@ -107,7 +107,7 @@ func TestPackReaderMatchesGit(t *testing.T) {
 		const limit = 32 << 10
 		ids := strings.Fields(r.git("rev-list", "--objects", "--all", "--no-object-names"))
 		packed := map[string]bool{}
-		blobs, deltas := 0, 0
+		blobs, deltas, leftToGit := 0, 0, 0
 		for _, l := range strings.Split(r.git("verify-pack", "-v", strings.TrimSuffix(store.packs[0].path, ".pack")+".idx"), "\n") {
 			if f := strings.Fields(l); len(f) >= 5 && len(f[0]) == 40 {
 				packed[f[0]] = true
@@ -128,10 +128,16 @@ func TestPackReaderMatchesGit(t *testing.T) {
 				}
 				continue
 			}
+			want := catFile(t, r.dir, typ, id)
+			if !ok && c.sparse && (typ != "blob" || len(want) > limit) {
+				// Skipped on its header, which a sparse store has not
+				// checked when it would skip: left to git.
+				leftToGit++
+				continue
+			}
 			if !ok {
 				t.Fatalf("%s %s not read from the packs", typ, id)
 			}
-			want := catFile(t, r.dir, typ, id)
 			switch {
 			case typ != "blob":
 				if status != "binary" || data != nil {
@@ -157,6 +163,9 @@ func TestPackReaderMatchesGit(t *testing.T) {
 		}
 		if c.sparse && store.packs[0].entries != nil {
 			t.Errorf("%v: a sparse store sorted the pack's entries", repack)
+		}
+		if c.sparse != (leftToGit > 0) {
+			t.Errorf("%v, sparse %v: %d objects skipped on their headers left to git", repack, c.sparse, leftToGit)
 		}
 	}
 }
