@@ -548,6 +548,11 @@ func (r *packReader) object(pos objectPos, limit int64, depth int) (typ int, dat
 			r.lastBaseData = bdata
 		}
 		if limit > 0 && btyp != objBlob {
+			if check.how != checkedBefore {
+				// The base's type comes from its header, which a sparse
+				// store has not checked: git decides.
+				return 0, nil, 0, errUnchecked
+			}
 			return btyp, nil, target, errPackSkip
 		}
 		typ = btyp
@@ -721,8 +726,9 @@ var (
 	// in its header, or fails its Adler-32.
 	errBadStream = errors.New("zlib stream does not end at its size, or fails its checksum")
 	errBadCRC    = errors.New("entry does not match its CRC")
-	// errUnchecked is an entry whose header would skip it (too large, not
-	// a blob) in a sparse store, which checks entries only once inflated.
+	// errUnchecked is an entry whose header (or its base's) would skip it
+	// (too large, not a blob) in a sparse store, which checks entries only
+	// once inflated.
 	errUnchecked = errors.New("entry header not checked")
 )
 

@@ -332,6 +332,57 @@ func TestPackReaderLimitAfterCache(t *testing.T) {
 	}
 }
 
+// A sparse store never skips a blob on a header it has not checked: a
+// delta whose base's type bits are damaged (blob to tree) is left to git,
+// not skipped as not a blob; a store that checked the entry's CRC first
+// finds the damage.
+func TestSparseReaderBaseTypeUnchecked(t *testing.T) {
+	for _, repack := range [][]string{
+		{"repack", "-adq", "--depth=50"},
+		{"-c", "repack.useDeltaBaseOffset=false", "repack", "-adq"},
+	} {
+		r, _ := packedRepo(t, repack...)
+		store := (&Git{Dir: r.dir}).openObjectStore(t.Context())
+		if store == nil {
+			t.Fatal("no object store")
+		}
+		idx := strings.TrimSuffix(store.packs[0].path, ".pack") + ".idx"
+		var child string
+		for _, l := range strings.Split(r.git("verify-pack", "-v", idx), "\n") {
+			if f := strings.Fields(l); len(f) >= 7 && f[1] == "blob" && f[5] == "1" {
+				child = f[0] // a delta against a blob stored whole
+				break
+			}
+		}
+		cpos, ok := store.find(child)
+		if child == "" || !ok {
+			t.Fatal("no blob stored as a delta")
+		}
+		typ, _, at, _ := entryHeader(store.packs[0].data, cpos.off)
+		base, _, err := store.deltaBase(cpos, typ, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clean := store.packs[0].data
+		damaged := bytes.Clone(clean)
+		if bt, _, _, _ := entryHeader(clean, base.off); bt != objBlob {
+			t.Fatalf("base of type %d", bt)
+		}
+		damaged[base.off] ^= 0x20 // type 3 (blob) to 1 (commit)
+		store.packs[0].data = damaged
+		for _, sparse := range []bool{true, false} {
+			store.sparse = sparse
+			_, _, status, ok := store.reader().readBlobAt(cpos, 1<<20)
+			if ok {
+				t.Errorf("%v, sparse %v: a delta on a damaged base read from the packs, status %q", repack, sparse, status)
+			}
+		}
+		store.packs[0].data = clean
+		store.sparse = false
+		store.close()
+	}
+}
+
 // A range (a sparse store) reads an entry's header before anything
 // checks it: a damaged size that would make a blob "too large" sends the
 // blob to git, which reports it, instead of skipping it.
