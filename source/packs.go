@@ -407,8 +407,8 @@ func (s *objectStore) reader() *packReader {
 // sparseCacheSize bounds a sparse reader's cache. A range reads each blob
 // right after the versions it replaced, which the packs mostly store as
 // deltas against it: the cache serves little besides that. A 10-commit
-// range of the benchmark history took 0.29 s of CPU with 1 MB, 0.30 s
-// with 4 MB and 0.31 s with 32 MB (whose memory is faulted in afresh).
+// range of the benchmark history took 0.29 s of CPU with 1 MB, against
+// 0.30-0.31 s with 4, 8 or 32 MB (whose memory is faulted in afresh).
 const sparseCacheSize = 1 << 20
 
 // errPackSkip says an object is not read from the packs (too large, or

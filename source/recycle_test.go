@@ -19,21 +19,9 @@ import (
 // gives and caches, carried through deltas from those the screen finds
 // in blobs read whole, are those of each blob.
 func TestScreenReaderRecycles(t *testing.T) {
-	r, rng := versionedRepo(t)
-	store := (&Git{Dir: r.dir}).openObjectStore(t.Context())
-	if store == nil || len(store.packs) != 1 {
-		t.Fatal("want one pack")
-	}
-	defer store.close()
-	var order []objectPos
-	for _, e := range store.packs[0].sortedEntries() {
-		order = append(order, objectPos{0, e.off})
-	}
-	shuffled := append([]objectPos(nil), order...)
-	rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
-
+	store, orders := versionedStore(t)
 	det := screenDetector(t, screenTestRules)
-	for name, positions := range map[string][]objectPos{"pack order": order, "random order": shuffled} {
+	for name, positions := range orders {
 		t.Run(name, func(t *testing.T) {
 			rd := store.reader()
 			rd.hits, rd.bufs = newHitFinder(det), &recycler{}
@@ -92,23 +80,12 @@ func TestScreenReaderRecycles(t *testing.T) {
 // asked for. Every blob it returned is still what git gives once all are
 // read, in pack order and in random order, whatever the cache holds.
 func TestSparseReaderKeepsWhatItReturns(t *testing.T) {
-	r, rng := versionedRepo(t)
-	store := (&Git{Dir: r.dir}).openObjectStore(t.Context())
-	if store == nil || len(store.packs) != 1 {
-		t.Fatal("want one pack")
-	}
-	defer store.close()
-	var order []objectPos
-	for _, e := range store.packs[0].sortedEntries() {
-		order = append(order, objectPos{0, e.off})
-	}
-	shuffled := append([]objectPos(nil), order...)
-	rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	store, orders := versionedStore(t)
 	fresh := store.reader()
 	store.sparse = true
 	defer func() { store.sparse = false }()
 	reused := 0
-	for name, positions := range map[string][]objectPos{"pack order": order, "random order": shuffled} {
+	for name, positions := range orders {
 		for _, cacheSize := range []int{sparseCacheSize, 2 << 20, 16 << 20} {
 			rd := store.reader()
 			rd.cacheSize = cacheSize
@@ -137,6 +114,25 @@ func TestSparseReaderKeepsWhatItReturns(t *testing.T) {
 		t.Fatalf("%d buffers reused: the test does not recycle", reused)
 	}
 	t.Logf("%d buffers reused", reused)
+}
+
+// versionedStore is the object store of versionedRepo (one pack, closed
+// when the test ends), and the positions of its entries in pack order and
+// in random order.
+func versionedStore(t *testing.T) (*objectStore, map[string][]objectPos) {
+	r, rng := versionedRepo(t)
+	store := (&Git{Dir: r.dir}).openObjectStore(t.Context())
+	if store == nil || len(store.packs) != 1 {
+		t.Fatal("want one pack")
+	}
+	t.Cleanup(store.close)
+	var order []objectPos
+	for _, e := range store.packs[0].sortedEntries() {
+		order = append(order, objectPos{0, e.off})
+	}
+	shuffled := append([]objectPos(nil), order...)
+	rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	return store, map[string][]objectPos{"pack order": order, "random order": shuffled}
 }
 
 // versionedRepo is a repository packed with long chains of deltas: 25
